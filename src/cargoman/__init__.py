@@ -1,0 +1,1 @@
+"""Cargoman: a private Composer package registry."""

@@ -1,0 +1,3 @@
+from cargoman.cli.main import app
+
+app(prog_name="cargoman")

@@ -1,0 +1,88 @@
+"""Application factory: the Composer hot path in front, FastAPI for everything else."""
+
+from __future__ import annotations
+
+import fcntl
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import ORJSONResponse
+
+from cargoman.config import Settings, get_settings
+from cargoman.db.migrate import upgrade
+from cargoman.runtime import Runtime
+from cargoman.stats.recorder import UsageRecorder
+from cargoman.web.api.errors import install_error_handlers
+from cargoman.web.api.v1 import build_router
+from cargoman.web.composer.app import ComposerApp, is_composer_path
+from cargoman.worker.runner import WorkerPool
+
+
+class CargomanApp:
+    """Routes Composer paths straight to the lean handler; the rest (and lifespan) to FastAPI."""
+
+    def __init__(self, api: FastAPI, composer: ComposerApp, runtime: Runtime) -> None:
+        self.api = api
+        self.composer = composer
+        self.runtime = runtime
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and is_composer_path(scope["path"]):
+            await self.composer(scope, receive, send)
+            return
+        await self.api(scope, receive, send)
+
+
+@contextmanager
+def migration_lock(settings: Settings) -> Iterator[None]:
+    """Several server processes start at once; only one migrates at a time."""
+    settings.runtime_path.mkdir(parents=True, exist_ok=True)
+    with open(settings.runtime_path / "migrate.lock", "a") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        yield
+
+
+def create_app(settings: Settings | None = None, *, migrate: bool = True) -> CargomanApp:
+    settings = settings or get_settings()
+    runtime = Runtime(settings)
+    if migrate:
+        with migration_lock(settings):
+            upgrade(runtime.engine)
+    recorder = UsageRecorder(runtime)
+    workers = WorkerPool(runtime, settings.task_num_workers if settings.task_enabled else 0)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        recorder.start()
+        workers.start()
+        try:
+            yield
+        finally:
+            workers.stop()
+            recorder.stop()
+            runtime.dispose()
+
+    api = FastAPI(
+        title="Cargoman",
+        version="0.1.0",
+        description="Private Composer package registry: management API.",
+        default_response_class=ORJSONResponse,
+        lifespan=lifespan,
+    )
+    api.state.runtime = runtime
+    api.state.recorder = recorder
+    install_error_handlers(api)
+    api.include_router(build_router())
+
+    @api.get("/health", tags=["meta"], summary="Liveness check")
+    def health() -> dict[str, Any]:
+        return {"status": "ok", "edition": settings.edition}
+
+    return CargomanApp(api, ComposerApp(runtime, recorder), runtime)
+
+
+def app_from_env() -> CargomanApp:
+    """Entry point for ASGI servers (`cargoman.app:app_from_env`, factory mode)."""
+    return create_app()

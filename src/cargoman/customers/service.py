@@ -1,0 +1,201 @@
+"""Customer lifecycle: create (with a first token), update, suspend, reactivate, freeze, delete."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from cargoman import validation
+from cargoman.access.policy import CUSTOMER_STATUSES
+from cargoman.composer.versions import sort_versions
+from cargoman.customers import repository
+from cargoman.db.models import Customer, FrozenVersion
+from cargoman.errors import Conflict, NotFound, ValidationFailed
+from cargoman.grants import repository as grants_repository
+from cargoman.packages import repository as packages_repository
+from cargoman.pagination import Page, PageRequest, paginate
+from cargoman.runtime import ServiceContext
+from cargoman.security import new_id
+from cargoman.stamps import next_change_stamp
+from cargoman.timeutil import utcnow
+from cargoman.tokens.service import IssuedToken, create_token
+
+
+@dataclass(frozen=True)
+class CreatedCustomer:
+    customer: Customer
+    first_token: IssuedToken
+
+
+def get_customer(ctx: ServiceContext, customer_id: str) -> Customer:
+    customer = repository.get(ctx.session, ctx.tenant_id, customer_id)
+    if customer is None:
+        raise NotFound(f"Customer {customer_id} not found")
+    return customer
+
+
+def get_by_external_id(ctx: ServiceContext, external_id: str) -> Customer:
+    customer = repository.get_by_external_id(ctx.session, ctx.tenant_id, external_id)
+    if customer is None:
+        raise NotFound(f"No customer with external id {external_id}")
+    return customer
+
+
+def list_customers(ctx: ServiceContext, status: str | None, page: PageRequest) -> Page[Customer]:
+    if status is not None and status not in CUSTOMER_STATUSES:
+        raise ValidationFailed("status", f"must be one of {', '.join(CUSTOMER_STATUSES)}")
+    return paginate(ctx.session, repository.list_query(ctx.tenant_id, status), page)
+
+
+def _ensure_external_id_free(ctx: ServiceContext, external_id: str | None, own_id: str | None) -> None:
+    if external_id is None:
+        return
+    existing = repository.get_by_external_id(ctx.session, ctx.tenant_id, external_id)
+    if existing is not None and existing.id != own_id:
+        raise Conflict(f"A customer with external id {external_id} already exists")
+
+
+def create_customer(
+    ctx: ServiceContext,
+    name: str,
+    email: str | None = None,
+    external_id: str | None = None,
+    expires_at: datetime | None = None,
+) -> CreatedCustomer:
+    external = validation.non_empty(external_id, "external_id") if external_id is not None else None
+    _ensure_external_id_free(ctx, external, None)
+    customer = Customer(
+        id=new_id("cust"),
+        tenant_id=ctx.tenant_id,
+        name=validation.non_empty(name, "name"),
+        email=validation.email(email),
+        external_id=external,
+        status="active",
+        expires_at=expires_at,
+    )
+    ctx.session.add(customer)
+    try:
+        ctx.session.flush()
+    except IntegrityError as exc:
+        raise Conflict("A customer with this external id already exists") from exc
+    token = create_token(ctx, customer.id, name="Default token", scope="admin")
+    return CreatedCustomer(customer=customer, first_token=token)
+
+
+UPDATABLE_FIELDS = ("name", "email", "external_id", "expires_at")
+
+
+def update_customer(ctx: ServiceContext, customer_id: str, changes: dict[str, Any]) -> Customer:
+    customer = get_customer(ctx, customer_id)
+    unknown = set(changes) - set(UPDATABLE_FIELDS)
+    if unknown:
+        raise ValidationFailed(sorted(unknown)[0], "cannot be changed")
+    if "name" in changes:
+        if changes["name"] is None:
+            raise ValidationFailed("name", "must not be empty")
+        customer.name = validation.non_empty(changes["name"], "name")
+    if "email" in changes:
+        customer.email = validation.email(changes["email"])
+    if "external_id" in changes:
+        external = changes["external_id"]
+        external = validation.non_empty(external, "external_id") if external is not None else None
+        _ensure_external_id_free(ctx, external, customer.id)
+        customer.external_id = external
+    if "expires_at" in changes:
+        customer.expires_at = changes["expires_at"]
+        customer.access_changed_at = next_change_stamp(ctx)
+        ctx.changed()
+    customer.updated_at = utcnow()
+    return customer
+
+
+def delete_customer(ctx: ServiceContext, customer_id: str) -> None:
+    customer = get_customer(ctx, customer_id)
+    ctx.session.delete(customer)
+    ctx.changed()
+
+
+def _set_status(ctx: ServiceContext, customer: Customer, status: str, reason: str | None) -> None:
+    customer.status = status
+    customer.status_reason = reason
+    customer.access_changed_at = next_change_stamp(ctx)
+    customer.updated_at = utcnow()
+    ctx.changed()
+
+
+def suspend_customer(ctx: ServiceContext, customer_id: str, reason: str | None = None) -> Customer:
+    customer = get_customer(ctx, customer_id)
+    _set_status(ctx, customer, "suspended", reason.strip() if reason and reason.strip() else None)
+    return customer
+
+
+def reactivate_customer(ctx: ServiceContext, customer_id: str) -> Customer:
+    customer = get_customer(ctx, customer_id)
+    grants_repository.clear_frozen(ctx.session, ctx.tenant_id, customer.id)
+    if customer.expires_at is not None and customer.expires_at <= utcnow():
+        customer.expires_at = None
+    _set_status(ctx, customer, "active", None)
+    return customer
+
+
+def expire_customer(ctx: ServiceContext, customer_id: str) -> Customer:
+    customer = get_customer(ctx, customer_id)
+    _set_status(ctx, customer, "expired", None)
+    return customer
+
+
+def freeze_customer(
+    ctx: ServiceContext, customer_id: str, versions: list[tuple[str, str]] | None = None
+) -> Customer:
+    """Lock the customer to the given versions, or to each granted package's newest visible version."""
+    from cargoman.access.policy import constraint_allows
+
+    customer = get_customer(ctx, customer_id)
+    grants = {
+        grant.package.name: grant
+        for grant in grants_repository.for_customer(ctx.session, ctx.tenant_id, customer.id)
+    }
+    chosen: list[tuple[str, str, str]] = []  # package_id, pretty, normalized
+    if versions:
+        for index, (package_name, version) in enumerate(versions):
+            field = f"versions[{index}]"
+            name = validation.package_name(package_name, f"{field}.package")
+            grant = grants.get(name)
+            if grant is None:
+                raise ValidationFailed(f"{field}.package", f"customer has no access to {name}")
+            row = packages_repository.find_version(ctx.session, ctx.tenant_id, grant.package_id, version)
+            if row is None:
+                raise ValidationFailed(f"{field}.version", f"{name} has no version {version}")
+            chosen.append((grant.package_id, row.version, row.version_normalized))
+    else:
+        for grant in grants.values():
+            candidates = {
+                row.version_normalized: row
+                for row in packages_repository.versions_of(ctx.session, ctx.tenant_id, grant.package_id)
+                if not row.yanked
+                and not row.is_branch
+                and constraint_allows(grant.version_constraint, row.version_normalized)
+            }
+            if candidates:
+                newest = sort_versions(list(candidates), reverse=True)[0]
+                chosen.append((grant.package_id, candidates[newest].version, newest))
+    grants_repository.clear_frozen(ctx.session, ctx.tenant_id, customer.id)
+    for package_id, pretty, normalized in dict.fromkeys(chosen):
+        ctx.session.add(
+            FrozenVersion(
+                tenant_id=ctx.tenant_id,
+                customer_id=customer.id,
+                package_id=package_id,
+                version=pretty,
+                version_normalized=normalized,
+            )
+        )
+    _set_status(ctx, customer, "frozen", None)
+    return customer
+
+
+def frozen_versions(ctx: ServiceContext, customer_id: str) -> list[FrozenVersion]:
+    return grants_repository.frozen_for_customer(ctx.session, ctx.tenant_id, customer_id)

@@ -1,0 +1,228 @@
+"""SQLAlchemy models. Every row belongs to a tenant, so multi-tenancy changes no schema."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from cargoman.timeutil import utcnow
+
+DEFAULT_TENANT_ID = "default"
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on both SQLite (which drops tzinfo) and PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime stored")
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
+
+
+def tenant_column() -> Mapped[str]:
+    return mapped_column(
+        String(64), ForeignKey("tenants.id", ondelete="CASCADE"), index=True, default=DEFAULT_TENANT_ID
+    )
+
+
+class Tenant(Base):
+    __tablename__ = "tenants"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    # The newest change stamp handed out (see cargoman.stamps).
+    last_change_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Package(Base):
+    __tablename__ = "packages"
+    __table_args__ = (UniqueConstraint("tenant_id", "name", name="uq_packages_tenant_name"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant_id: Mapped[str] = tenant_column()
+    name: Mapped[str] = mapped_column(String(214))
+    repository_url: Mapped[str] = mapped_column(Text)
+    repository_type: Mapped[str] = mapped_column(String(20), default="git")
+    description: Mapped[str | None] = mapped_column(Text, default=None)
+    # pending (never synced), syncing, ready, error
+    sync_status: Mapped[str] = mapped_column(String(20), default="pending")
+    sync_error: Mapped[str | None] = mapped_column(Text, default=None)
+    sync_warnings: Mapped[list[Any]] = mapped_column(default=list)
+    last_synced_at: Mapped[datetime | None] = mapped_column(default=None)
+    default_branch: Mapped[str | None] = mapped_column(String(255), default=None)
+    # Changes whenever the Composer metadata of this package changes (versions, yanks).
+    metadata_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    versions: Mapped[list[Version]] = relationship(
+        back_populates="package", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Version(Base):
+    __tablename__ = "versions"
+    __table_args__ = (
+        UniqueConstraint("package_id", "version_normalized", name="uq_versions_package_normalized"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = tenant_column()
+    package_id: Mapped[str] = mapped_column(String(64), ForeignKey("packages.id", ondelete="CASCADE"))
+    version: Mapped[str] = mapped_column(String(255))
+    version_normalized: Mapped[str] = mapped_column(String(255))
+    is_branch: Mapped[bool] = mapped_column(Boolean, default=False)
+    ref_name: Mapped[str | None] = mapped_column(String(255), default=None)
+    reference: Mapped[str] = mapped_column(String(64))
+    # The composer.json fields published in metadata (name/version/dist added when rendering).
+    manifest: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    dist_key: Mapped[str | None] = mapped_column(Text, default=None)
+    dist_sha1: Mapped[str | None] = mapped_column(String(40), default=None)
+    dist_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
+    dist_md5: Mapped[str | None] = mapped_column(String(32), default=None)
+    dist_size: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    released_at: Mapped[datetime | None] = mapped_column(default=None)
+    yanked: Mapped[bool] = mapped_column(Boolean, default=False)
+    deprecated: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    package: Mapped[Package] = relationship(back_populates="versions")
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    __table_args__ = (UniqueConstraint("tenant_id", "external_id", name="uq_customers_tenant_external"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant_id: Mapped[str] = tenant_column()
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320), default=None)
+    external_id: Mapped[str | None] = mapped_column(String(200), default=None)
+    # active, suspended, frozen, expired
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    status_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Changes whenever what this customer may see changes (grants, freeze, status).
+    access_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class CustomerToken(Base):
+    __tablename__ = "customer_tokens"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant_id: Mapped[str] = tenant_column()
+    customer_id: Mapped[str] = mapped_column(String(64), ForeignKey("customers.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    scope: Mapped[str] = mapped_column(String(20), default="admin")
+    package_scopes: Mapped[list[Any]] = mapped_column(default=list)
+    # SHA-256 of the plain token; the plain value is shown once and never stored.
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    token_hint: Mapped[str] = mapped_column(String(16))
+    expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_used_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_used_ip: Mapped[str | None] = mapped_column(String(64), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (Index("ix_customer_tokens_customer", "customer_id"),)
+
+
+class PackageGrant(Base):
+    __tablename__ = "package_grants"
+    __table_args__ = (UniqueConstraint("customer_id", "package_id", name="uq_grants_customer_package"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = tenant_column()
+    customer_id: Mapped[str] = mapped_column(String(64), ForeignKey("customers.id", ondelete="CASCADE"))
+    package_id: Mapped[str] = mapped_column(String(64), ForeignKey("packages.id", ondelete="CASCADE"))
+    version_constraint: Mapped[str] = mapped_column(String(255), default="*")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    package: Mapped[Package] = relationship()
+
+
+class FrozenVersion(Base):
+    __tablename__ = "frozen_versions"
+    __table_args__ = (
+        UniqueConstraint("customer_id", "package_id", "version_normalized", name="uq_frozen_versions"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = tenant_column()
+    customer_id: Mapped[str] = mapped_column(String(64), ForeignKey("customers.id", ondelete="CASCADE"))
+    package_id: Mapped[str] = mapped_column(String(64), ForeignKey("packages.id", ondelete="CASCADE"))
+    version: Mapped[str] = mapped_column(String(255))
+    version_normalized: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Task(Base):
+    __tablename__ = "tasks"
+    __table_args__ = (Index("ix_tasks_status_run_after", "status", "run_after"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant_id: Mapped[str] = tenant_column()
+    kind: Mapped[str] = mapped_column(String(50))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # pending, running, completed, failed
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=5)
+    run_after: Mapped[datetime] = mapped_column(default=utcnow)
+    locked_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(default=None)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class DownloadEvent(Base):
+    """One dist download served, or one install reported through notify-batch."""
+
+    __tablename__ = "download_events"
+    __table_args__ = (Index("ix_download_events_package_created", "package_name", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = tenant_column()
+    kind: Mapped[str] = mapped_column(String(20))  # download | install
+    package_name: Mapped[str] = mapped_column(String(214))
+    version: Mapped[str] = mapped_column(String(255))
+    customer_id: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
+    token_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    ip: Mapped[str | None] = mapped_column(String(64), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

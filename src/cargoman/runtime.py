@@ -1,0 +1,85 @@
+"""The process-wide parts every entry point (server, worker, CLI) shares."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from cargoman.changes import ChangeCounter
+from cargoman.config import Settings
+from cargoman.db.models import DEFAULT_TENANT_ID
+from cargoman.db.session import create_db_engine, create_session_factory
+from cargoman.security import AdminTokenVerifier
+from cargoman.storage import Storage, create_storage
+
+
+@dataclass
+class ServiceContext:
+    """What a service call needs: the session, whose data it is, and who is acting."""
+
+    session: Session
+    tenant_id: str
+    actor: str
+    settings: Settings
+    on_change: Callable[[], None] = lambda: None
+    on_task_queued: Callable[[], None] = lambda: None
+    _after_commit: list[Callable[[], None]] = field(default_factory=list)
+
+    def changed(self) -> None:
+        """Mark that Composer-visible data changes with this unit of work."""
+        self.after_commit(self.on_change)
+
+    def task_queued(self) -> None:
+        self.after_commit(self.on_task_queued)
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        if callback not in self._after_commit:
+            self._after_commit.append(callback)
+
+
+class Runtime:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.engine = create_db_engine(settings.database_url, settings.database_max_connections)
+        self.session_factory = create_session_factory(self.engine)
+        self.storage: Storage = create_storage(settings.storage_backend, settings.storage_path)
+        self.changes = ChangeCounter(settings.runtime_path / "changes")
+        self.admin_tokens = AdminTokenVerifier(settings.admin_token, settings.admin_token_hash)
+        # Set when a task is queued in this process, so in-process workers start at once.
+        self.task_wakeup = threading.Event()
+
+    def notify_changed(self) -> None:
+        self.changes.bump()
+
+    def notify_task_queued(self) -> None:
+        self.task_wakeup.set()
+
+    @contextmanager
+    def unit_of_work(self, actor: str, tenant_id: str = DEFAULT_TENANT_ID) -> Iterator[ServiceContext]:
+        """Commit on success, roll back on error, then run the after-commit callbacks."""
+        session = self.session_factory()
+        ctx = ServiceContext(
+            session=session,
+            tenant_id=tenant_id,
+            actor=actor,
+            settings=self.settings,
+            on_change=self.notify_changed,
+            on_task_queued=self.notify_task_queued,
+        )
+        try:
+            yield ctx
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+        for callback in ctx._after_commit:
+            callback()
+
+    def dispose(self) -> None:
+        self.engine.dispose()

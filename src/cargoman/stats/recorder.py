@@ -1,0 +1,94 @@
+"""Buffers Composer usage (token last use, downloads, installs) and writes it in batches.
+
+The hot path only appends to memory; a background thread flushes every few seconds and at shutdown,
+so serving a file never waits for a database write.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import update
+
+from cargoman.db.models import CustomerToken, DownloadEvent
+from cargoman.runtime import Runtime
+from cargoman.timeutil import utcnow
+
+log = logging.getLogger("cargoman.stats")
+
+
+@dataclass(frozen=True)
+class UsageEvent:
+    tenant_id: str
+    kind: str  # download | install
+    package_name: str
+    version: str
+    customer_id: str | None
+    token_id: str | None
+    ip: str | None
+    at: datetime
+
+
+class UsageRecorder:
+    def __init__(self, runtime: Runtime, interval: float = 2.0) -> None:
+        self.runtime = runtime
+        self.interval = interval
+        self._lock = threading.Lock()
+        self._events: list[UsageEvent] = []
+        self._token_use: dict[str, tuple[datetime, str | None]] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def token_used(self, token_id: str, ip: str | None) -> None:
+        self._token_use[token_id] = (utcnow(), ip)
+
+    def record(self, event: UsageEvent) -> None:
+        with self._lock:
+            self._events.append(event)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="usage-recorder", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(10)
+        self.flush()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.flush()
+            except Exception:
+                log.exception("could not write usage statistics")
+
+    def flush(self) -> None:
+        with self._lock:
+            events, self._events = self._events, []
+            token_use, self._token_use = self._token_use, {}
+        if not events and not token_use:
+            return
+        with self.runtime.unit_of_work("usage-recorder") as ctx:
+            for token_id, (at, ip) in token_use.items():
+                ctx.session.execute(
+                    update(CustomerToken)
+                    .where(CustomerToken.id == token_id)
+                    .values(last_used_at=at, last_used_ip=ip)
+                )
+            ctx.session.add_all(
+                DownloadEvent(
+                    tenant_id=event.tenant_id,
+                    kind=event.kind,
+                    package_name=event.package_name,
+                    version=event.version,
+                    customer_id=event.customer_id,
+                    token_id=event.token_id,
+                    ip=event.ip,
+                    created_at=event.at,
+                )
+                for event in events
+            )

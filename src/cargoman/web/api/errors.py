@@ -1,0 +1,74 @@
+"""The REST envelope for errors: `{"data": null, "error": {"code", "message"}}`."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import ORJSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from cargoman.editions import FeatureNotAvailable
+from cargoman.errors import CargomanError
+
+log = logging.getLogger("cargoman.api")
+
+_HTTP_CODES = {
+    400: "VALIDATION_ERROR",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    409: "CONFLICT",
+    413: "VALIDATION_ERROR",
+    415: "VALIDATION_ERROR",
+    429: "RATE_LIMITED",
+}
+
+
+def error_response(status: int, code: str, message: str, **extra: object) -> ORJSONResponse:
+    error: dict[str, object] = {"code": code, "message": message, **extra}
+    headers = {"WWW-Authenticate": 'Bearer realm="Cargoman"'} if status == 401 else None
+    return ORJSONResponse({"data": None, "error": error}, status_code=status, headers=headers)
+
+
+def _field_of(location: tuple[int | str, ...]) -> str:
+    parts = [str(part) for part in location if part not in ("body", "query", "path", "header")]
+    field = ""
+    for part in parts:
+        field += f"[{part}]" if part.isdigit() else (f".{part}" if field else part)
+    return field or "body"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(CargomanError)
+    async def _domain_error(_request: Request, exc: CargomanError) -> ORJSONResponse:
+        extra = {"field": exc.field} if hasattr(exc, "field") else {}
+        return error_response(exc.status, exc.code, exc.message, **extra)
+
+    @app.exception_handler(FeatureNotAvailable)
+    async def _feature(_request: Request, exc: FeatureNotAvailable) -> ORJSONResponse:
+        return error_response(403, "FEATURE_NOT_AVAILABLE", str(exc), edition=exc.edition)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> ORJSONResponse:
+        first = exc.errors()[0] if exc.errors() else {"loc": ("body",), "msg": "invalid request"}
+        field = _field_of(tuple(first.get("loc", ("body",))))
+        message = first.get("msg", "invalid value")
+        if first.get("type") == "json_invalid":
+            field, message = "body", "request body is not valid JSON"
+        return error_response(400, "VALIDATION_ERROR", f"{field}: {message}", field=field)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> ORJSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "INTERNAL_ERROR" if exc.status_code >= 500 else "ERROR")
+        message = exc.detail if isinstance(exc.detail, str) else "Request failed"
+        if exc.status_code == 404 and message == "Not Found":
+            message = "Resource not found"
+        return error_response(exc.status_code, code, message)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> ORJSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return error_response(500, "INTERNAL_ERROR", "Internal server error")
