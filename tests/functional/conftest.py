@@ -1,62 +1,121 @@
 """Fixtures for the functional REST tests: the app in-process, on SQLite and on PostgreSQL.
 
-Every test that asks for ``api`` (or ``app_settings``/``database_url``) runs twice: once on a SQLite
-file under tmp_path and once on a fresh PostgreSQL database (``postgres_url`` from tests/conftest.py).
+Every test that asks for ``api`` (or ``backend``) runs twice: once on a SQLite file under a temporary
+directory and once on a fresh PostgreSQL database of the session's throwaway cluster (the one behind
+``postgres_url`` in tests/conftest.py). The app is built once per database kind and every test starts
+from an emptied registry (see ``Backend.reset``).
 """
 
 from __future__ import annotations
 
 import base64
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import func, inspect, select, text, update
 from starlette.testclient import TestClient
 from tests.support.gitrepo import GitRepo, composer_json
+from tests.support.postgres import PostgresCluster
 
 from cargoman.app import CargomanApp, create_app
 from cargoman.config import Settings
+from cargoman.db.models import Base, Task, Tenant
+from cargoman.runtime import Runtime
 
 ADMIN_TOKEN = "functional-admin-token-0123456789"
 TASK_TIMEOUT = 30.0
 FINAL_TASK_STATES = ("completed", "failed")
 
 
-@pytest.fixture(autouse=True)
-def _hermetic_git(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture(scope="session", autouse=True)
+def _hermetic_git() -> Iterator[None]:
     """The sync worker runs git with os.environ: keep the developer's git config out of it."""
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", "/dev/null")
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GIT_CONFIG_GLOBAL", "/dev/null")
+        patch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+        yield
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'cargoman.db'}"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
+@dataclass
+class Backend:
+    """One running app (and its database) shared by the tests of one database kind."""
+
+    kind: str
+    database_url: str
+    settings: Settings
+    app: CargomanApp
+    client: TestClient
+
+    @property
+    def runtime(self) -> Runtime:
+        return self.app.runtime
+
+    def reset(self) -> None:
+        """Back to an empty registry: no running task, no rows but the tenant's, no stored files."""
+        deadline = time.monotonic() + TASK_TIMEOUT
+        while True:
+            with self.runtime.session_factory() as session:
+                running = session.scalar(select(func.count()).select_from(Task).where(Task.status == "running"))
+            if not running:
+                break
+            if time.monotonic() > deadline:
+                raise AssertionError("a task of the previous test is still running")
+            time.sleep(0.05)
+        tables = [
+            name
+            for name in inspect(self.runtime.engine).get_table_names()
+            if name not in ("alembic_version", "tenants")
+        ]
+        with self.runtime.engine.begin() as conn:
+            if self.kind == "postgres":
+                conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE"))
+            else:
+                for table in reversed(Base.metadata.sorted_tables):
+                    if table.name in tables:
+                        conn.execute(table.delete())
+            conn.execute(update(Tenant).values(last_change_at=None))
+        shutil.rmtree(self.settings.storage_path, ignore_errors=True)
+        shutil.rmtree(self.settings.mirrors_path, ignore_errors=True)
+        self.runtime.notify_changed()  # drop whatever the Composer endpoints cached
 
 
-@pytest.fixture
-def app_settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(
-        database_url=database_url,
-        data_dir=tmp_path / "data",
-        storage_path=tmp_path / "data" / "packages",
+@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
+    """The app on a SQLite file or on a fresh PostgreSQL database, started once per database kind.
+
+    Building the app (FastAPI routes, migrations) costs about half a second; doing it once per
+    database kind and emptying the tables before every test keeps the suite fast while every test
+    still starts from an empty registry.
+    """
+    kind: str = request.param
+    root = tmp_path_factory.mktemp(f"functional-{kind}")
+    cluster: PostgresCluster | None = None
+    if kind == "sqlite":
+        url = f"sqlite:///{root / 'cargoman.db'}"
+    else:
+        cluster = request.getfixturevalue("postgres_cluster")
+        url = cluster.create_database()
+    settings = Settings(
+        database_url=url,
+        data_dir=root / "data",
+        storage_path=root / "data" / "packages",
         admin_token=ADMIN_TOKEN,
         base_url="http://testserver",
         allow_local_repositories=True,
         task_num_workers=1,
     )
-
-
-@pytest.fixture
-def app(app_settings: Settings) -> CargomanApp:
-    return create_app(app_settings)
+    app = create_app(settings)
+    try:
+        with TestClient(app, raise_server_exceptions=False) as client:
+            yield Backend(kind=kind, database_url=url, settings=settings, app=app, client=client)
+    finally:
+        if cluster is not None:
+            cluster.drop_database(url.rsplit("/", 1)[1])
 
 
 # -- response helpers -----------------------------------------------------------------------------
@@ -167,10 +226,10 @@ class Api:
 
 
 @pytest.fixture
-def api(app: CargomanApp) -> Iterator[Api]:
-    """The app driven in-process; the context manager runs the lifespan (task worker included)."""
-    with TestClient(app, raise_server_exceptions=False) as client:
-        yield Api(client)
+def api(backend: Backend) -> Api:
+    """The app driven in-process (the lifespan, so the task worker, runs), on an empty registry."""
+    backend.reset()
+    return Api(backend.client)
 
 
 # -- git fixtures ----------------------------------------------------------------------------------

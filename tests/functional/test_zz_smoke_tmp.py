@@ -1,4 +1,3 @@
-from tests.functional.conftest import ok
 
 def test_smoke(api, library_repo):
     c = api.create_customer(external_id="x")

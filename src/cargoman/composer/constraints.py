@@ -385,7 +385,7 @@ def _parse_single(constraint: str) -> list[Constraint]:
     # [major, minor, patch]
     m = _RE_CARET.match(constraint)
     if m:
-        if m[1] != "0" or not _set(m[2]):
+        if m[1].lstrip('0') != "" or not _set(m[2]):
             position = 1
         elif m[2] != "0" or not _set(m[3]):
             position = 2

@@ -120,7 +120,7 @@ def normalize_stability(stability: str) -> str:
 def parse_stability(version: str) -> str:
     """VersionParser::parseStability: one of ``stable``, ``RC``, ``beta``, ``alpha``, ``dev``."""
     version = _RE_HASH_SUFFIX.sub("", version)
-    if version.startswith("dev-"):
+    if version.startswith("dev-") or version.endswith("-dev"):
         return "dev"
     match = _RE_STABILITY_MODIFIER.search(ascii_lower(version))
     if match is None:  # pragma: no cover - every part of the pattern is optional
