@@ -15,7 +15,7 @@ from cargoman.db.migrate import upgrade
 from cargoman.runtime import Runtime
 from cargoman.stats.recorder import UsageRecorder
 from cargoman.web.api.errors import install_error_handlers
-from cargoman.web.api.v1 import build_router
+from cargoman.web.api.v1.router import build_router
 from cargoman.web.composer.app import ComposerApp, is_composer_path
 from cargoman.worker.runner import WorkerPool
 

@@ -127,13 +127,18 @@ def test_dist_sha1_in_metadata_matches_the_served_archive(registry: RegistryServ
     assert archive.status_code == 200
     assert archive.headers["content-type"] == "application/zip"
     assert hashlib.sha1(archive.content).hexdigest() == locked["dist"]["shasum"]
-    assert locked["dist"]["reference"] == locked["dist"]["reference"].strip() and len(locked["dist"]["reference"]) == 40
+    assert (
+        locked["dist"]["reference"] == locked["dist"]["reference"].strip()
+        and len(locked["dist"]["reference"]) == 40
+    )
 
 
 def test_frozen_customer_only_installs_frozen_versions(registry: RegistryServer, tmp_path: Path) -> None:
     customer_id, token = _customer(registry, {"acme/lib": "*"})
     frozen = registry.api(
-        "POST", f"/customers/{customer_id}/freeze", json={"versions": [{"package": "acme/lib", "version": "2.1.0"}]}
+        "POST",
+        f"/customers/{customer_id}/freeze",
+        json={"versions": [{"package": "acme/lib", "version": "2.1.0"}]},
     )
     assert frozen.status_code == 200, frozen.text
     assert frozen.json()["data"]["status"] == "frozen"
@@ -226,7 +231,9 @@ def test_metadata_changes_are_seen_by_a_cached_client(registry: RegistryServer, 
     assert first.returncode == 0, describe(first)
     assert project.installed() == {"acme/lib": "1.1.0"}
     widened = registry.api(
-        "PUT", f"/customers/{customer_id}/packages", json={"packages": [{"package": "acme/lib", "constraint": "*"}]}
+        "PUT",
+        f"/customers/{customer_id}/packages",
+        json={"packages": [{"package": "acme/lib", "constraint": "*"}]},
     )
     assert widened.status_code == 200, widened.text
     update = project.update()
@@ -240,7 +247,10 @@ def test_notify_batch_is_recorded(registry: RegistryServer, tmp_path: Path) -> N
     result = project.require("acme/extra:*", verbose=True)
     assert result.returncode == 0, describe(result)
     posted = registry.request(
-        "POST", "/downloads", basic_token=token, json={"downloads": [{"name": "acme/extra", "version": "1.0.0.0"}]}
+        "POST",
+        "/downloads",
+        basic_token=token,
+        json={"downloads": [{"name": "acme/extra", "version": "1.0.0.0"}]},
     )
     assert posted.status_code == 200
     assert posted.json()["recorded"] == 1

@@ -23,6 +23,7 @@ from tests.support.gitrepo import GitRepo, composer_json
 from tests.support.postgres import PostgresCluster
 
 from cargoman.app import CargomanApp, create_app
+from cargoman.composer.metadata import expand
 from cargoman.config import Settings
 from cargoman.db.models import Base, Task, Tenant
 from cargoman.runtime import Runtime
@@ -58,9 +59,10 @@ class Backend:
     def reset(self) -> None:
         """Back to an empty registry: no running task, no rows but the tenant's, no stored files."""
         deadline = time.monotonic() + TASK_TIMEOUT
+        busy = select(func.count()).select_from(Task).where(Task.status == "running")
         while True:
             with self.runtime.session_factory() as session:
-                running = session.scalar(select(func.count()).select_from(Task).where(Task.status == "running"))
+                running = session.scalar(busy)
             if not running:
                 break
             if time.monotonic() > deadline:
@@ -170,11 +172,15 @@ class Api:
         return merged
 
     def request(
-        self, method: str, path: str, *, token: str | None = ADMIN_TOKEN, headers: dict[str, str] | None = None,
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None = ADMIN_TOKEN,
+        headers: dict[str, str] | None = None,
         **kwargs: Any,
-    ) -> httpx.Response:  # fmt: skip
-        url = path if path.startswith("/packages.json") or path.startswith("/p2/") else f"/api/v1{path}"
-        return self.client.request(method, url, headers=self._headers(token, headers), **kwargs)
+    ) -> httpx.Response:
+        return self.client.request(method, f"/api/v1{path}", headers=self._headers(token, headers), **kwargs)
 
     def get(self, path: str, **kwargs: Any) -> httpx.Response:
         return self.request("GET", path, **kwargs)
@@ -192,7 +198,8 @@ class Api:
         return self.request("DELETE", path, **kwargs)
 
     def composer(self, path: str, secret: str | None) -> httpx.Response:
-        """GET a Composer endpoint (``/packages.json``...) with http-basic ``token:<secret>``."""
+        """GET a Composer endpoint (``/packages.json``, ``/p2/...``, ``/dist/...``) as composer does,
+        with http-basic ``token:<secret>``."""
         return self.client.get(path, headers=basic(secret) if secret is not None else {})
 
     # -- shortcuts ------------------------------------------------------------------------------
@@ -263,3 +270,10 @@ def build_library_repo(
 @pytest.fixture
 def library_repo(make_git_repo: Callable[..., GitRepo]) -> GitRepo:
     return build_library_repo(make_git_repo, broken_tag="3.0.0")
+
+
+def p2_versions(api: Api, package: str, secret: str) -> list[str]:
+    """Pretty versions of the tagged releases ``/p2/{package}.json`` shows to ``secret``."""
+    response = api.composer(f"/p2/{package}.json", secret)
+    assert response.status_code == 200, response.text
+    return [entry["version"] for entry in expand(response.json()["packages"][package])]

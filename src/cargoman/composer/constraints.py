@@ -19,16 +19,22 @@ from collections.abc import Sequence
 from cargoman.composer.versions import (
     MODIFIER_REGEX,
     OP_EQ,
+    OP_GT,
+    OP_LT,
     OPERATOR_STRINGS,
     STABILITIES_REGEX,
+    VERSION_COMPARE_RESULTS,
     InvalidVersion,
     ascii_lower,
     match_specific,
+    match_specific_eq_provider,
+    match_specific_eq_self,
     normalize,
     operator_code,
     parse_stability,
     php_empty,
     php_trim,
+    php_version_compare,
 )
 
 __all__ = [
@@ -60,8 +66,19 @@ class Constraint(ABC):
         """Whether this constraint and ``provider`` intersect (Composer's ``matches()``)."""
 
     def matches_version(self, normalized: str) -> bool:
-        """Whether the already *normalized* version satisfies this constraint."""
+        """Whether the already *normalized* version satisfies this constraint.
+
+        Same as ``self.matches(VersionConstraint("==", normalized))``.
+        """
         return self.matches(VersionConstraint("==", normalized))
+
+    def provided_by_version(self, normalized: str) -> bool:
+        """``VersionConstraint("==", normalized).matches(self)`` (the roles of matchSpecific swapped).
+
+        Composer's ``MultiConstraint::matches`` asks ``$provider->matches($constraint)``, so for
+        the parts of a multi constraint the version is on the other side of matchSpecific.
+        """
+        return self.matches_version(normalized)
 
     @abstractmethod
     def __str__(self) -> str:
@@ -77,12 +94,15 @@ class Constraint(ABC):
 class VersionConstraint(Constraint):
     """An operator and a normalized version (Composer's ``Constraint`` class)."""
 
-    __slots__ = ("operator", "version")
+    __slots__ = ("_branch", "_results", "operator", "version")
 
     def __init__(self, operator: str, version: str) -> None:
         super().__init__()
         self.operator: int = operator_code(operator)
         self.version = version
+        # precomputed for the matches_version()/provided_by_version() fast paths
+        self._branch = version.startswith("dev-")
+        self._results = VERSION_COMPARE_RESULTS[OPERATOR_STRINGS[self.operator]]
 
     @property
     def operator_string(self) -> str:
@@ -95,7 +115,22 @@ class VersionConstraint(Constraint):
         return provider.matches(self)
 
     def matches_version(self, normalized: str) -> bool:
-        return match_specific(self.operator, self.version, OP_EQ, normalized)
+        if self._branch or normalized.startswith("dev-"):
+            return match_specific_eq_provider(self.operator, self.version, normalized)
+        # match_specific_eq_provider() without branches involved
+        if self.operator == OP_EQ:
+            return php_version_compare(self.version, normalized) == 0
+        return php_version_compare(normalized, self.version) in self._results
+
+    def provided_by_version(self, normalized: str) -> bool:
+        if self._branch or normalized.startswith("dev-"):
+            return match_specific_eq_self(normalized, self.operator, self.version)
+        # match_specific_eq_self() without branches involved
+        if php_version_compare(normalized, self.version) in self._results:
+            if self.operator == OP_LT or self.operator == OP_GT:
+                return php_version_compare(self.version, normalized) != 0
+            return True
+        return False
 
     def __str__(self) -> str:
         return f"{OPERATOR_STRINGS[self.operator]} {self.version}"
@@ -125,6 +160,19 @@ class MultiConstraint(Constraint):
         if isinstance(provider, MultiConstraint) and not provider.conjunctive:
             return provider.matches(self)
         return all(provider.matches(constraint) for constraint in self.constraints)
+
+    def matches_version(self, normalized: str) -> bool:
+        # the provider is a plain '==' constraint, never a disjunctive multi constraint;
+        # explicit loops: measurably faster than all()/any() over a generator on this hot path
+        if self.conjunctive:
+            for constraint in self.constraints:  # noqa: SIM110
+                if not constraint.provided_by_version(normalized):
+                    return False
+            return True
+        for constraint in self.constraints:  # noqa: SIM110
+            if constraint.provided_by_version(normalized):
+                return True
+        return False
 
     def __str__(self) -> str:
         glue = " " if self.conjunctive else " || "
@@ -385,7 +433,7 @@ def _parse_single(constraint: str) -> list[Constraint]:
     # [major, minor, patch]
     m = _RE_CARET.match(constraint)
     if m:
-        if m[1].lstrip('0') != "" or not _set(m[2]):
+        if m[1] != "0" or not _set(m[2]):
             position = 1
         elif m[2] != "0" or not _set(m[3]):
             position = 2
@@ -511,5 +559,10 @@ def satisfies(version: str, constraint: str) -> bool:
     Raises :class:`~cargoman.composer.versions.InvalidVersion` for an invalid version and
     :class:`InvalidConstraint` for an invalid constraint, as Composer throws for both.
     """
+    return _satisfies(version, constraint)
+
+
+@functools.lru_cache(maxsize=65536)
+def _satisfies(version: str, constraint: str) -> bool:
     normalized = normalize(version)
-    return parse_constraint(constraint).matches(VersionConstraint("==", normalized))
+    return parse_constraint(constraint).matches_version(normalized)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import orjson
+
 MINIFIED_FORMAT = "composer/2.0"
 UNSET = "__unset"
 
@@ -73,7 +75,7 @@ def minify(versions: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if previous is None:
             minified.append(dict(entry))
         else:
-            diff = {key: value for key, value in entry.items() if previous.get(key, _MISSING) != value}
+            diff = {key: value for key, value in entry.items() if not _same(previous.get(key, _MISSING), value)}
             for key in previous:
                 if key not in entry:
                     diff[key] = UNSET
@@ -111,3 +113,10 @@ def root_document(*, base_url: str, available_packages: Iterable[str]) -> dict[s
 
 
 _MISSING = object()
+
+
+def _same(left: Any, right: Any) -> bool:
+    """JSON equality: unlike Python's ==, `1` and `true` (or `1.0`) are different values."""
+    if left is _MISSING:
+        return False
+    return left is right or orjson.dumps(left) == orjson.dumps(right)

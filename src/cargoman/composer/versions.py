@@ -19,18 +19,22 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 __all__ = [
+    "OPERATOR_STRINGS",
     "OP_EQ",
     "OP_GE",
     "OP_GT",
     "OP_LE",
     "OP_LT",
     "OP_NE",
+    "VERSION_COMPARE_RESULTS",
     "InvalidVersion",
     "branch_version",
     "compare",
     "compare_versions",
     "expand_stability",
     "match_specific",
+    "match_specific_eq_provider",
+    "match_specific_eq_self",
     "normalize",
     "normalize_branch",
     "normalize_default_branch",
@@ -100,7 +104,9 @@ _RE_BRANCH = re.compile(
     r"^v?(\d++)(\.(?:\d++|[xX*]))?(\.(?:\d++|[xX*]))?(\.(?:\d++|[xX*]))?$",
     _AI,
 )
-_STABILITY_ALTERNATION = r"(?:@(?:" + STABILITIES_REGEX + r"))?"
+_STABILITY_SUFFIXES = ("", "@stable", "@RC", "@beta", "@alpha", "@dev")
+_RE_AS_BEFORE_END = re.compile(r" +as +\Z", _A)
+_RE_AS_AFTER_SOURCE = re.compile(r"(?:@(?:" + STABILITIES_REGEX + r"))? +as +", _A)
 
 _EXPANDED_STABILITIES = {"a": "alpha", "b": "beta", "p": "patch", "pl": "patch", "rc": "RC"}
 
@@ -208,15 +214,31 @@ def _normalize(version: str, full_version: str | None) -> str:
             return normalized
 
     extra = ""
-    quoted = re.escape(version)
-    if re.search(r" +as +" + quoted + _STABILITY_ALTERNATION + r"$", full_version, _A):
+    if _is_alias_target(version, full_version):
         extra = f' in "{full_version}", the alias must be an exact version'
-    elif re.search(r"^" + quoted + _STABILITY_ALTERNATION + r" +as +", full_version, _A):
+    elif _is_alias_source(version, full_version):
         extra = (
             f' in "{full_version}", the alias source must be an exact version, '
             "if it is a branch name you should prefix it with dev-"
         )
     raise InvalidVersion(f'Invalid version string "{orig_version}"{extra}')
+
+
+def _is_alias_target(version: str, full_version: str) -> bool:
+    """preg_match('{ +as +' . preg_quote($version) . '(?:@(?:stabilities))?$}', $fullVersion)"""
+    # PCRE's "$" also matches before a final newline
+    tails = [full_version, full_version[:-1]] if full_version.endswith("\n") else [full_version]
+    for tail in tails:
+        for suffix in _STABILITY_SUFFIXES:
+            end = version + suffix
+            if tail.endswith(end) and _RE_AS_BEFORE_END.search(tail[: len(tail) - len(end)]):
+                return True
+    return False
+
+
+def _is_alias_source(version: str, full_version: str) -> bool:
+    """preg_match('{^' . preg_quote($version) . '(?:@(?:stabilities))? +as +}', $fullVersion)"""
+    return full_version.startswith(version) and bool(_RE_AS_AFTER_SOURCE.match(full_version, len(version)))
 
 
 def normalize(version: str, full_version: str | None = None) -> str:
@@ -444,26 +466,27 @@ def php_version_compare(version1: str, version2: str) -> int:
     return _raw_version_compare(_c_string(version1), _c_string(version2))
 
 
-_VERSION_COMPARE_OPS: dict[str, Callable[[int], bool]] = {}
-for _names, _test in (
-    (("<", "lt"), lambda c: c == -1),
-    (("<=", "le"), lambda c: c != 1),
-    ((">", "gt"), lambda c: c == 1),
-    ((">=", "ge"), lambda c: c != -1),
-    (("==", "=", "eq"), lambda c: c == 0),
-    (("!=", "<>", "ne"), lambda c: c != 0),
+#: version_compare() operator -> the php_version_compare() results for which it is true
+VERSION_COMPARE_RESULTS: dict[str, frozenset[int]] = {}
+for _names, _results in (
+    (("<", "lt"), frozenset({-1})),
+    (("<=", "le"), frozenset({-1, 0})),
+    ((">", "gt"), frozenset({1})),
+    ((">=", "ge"), frozenset({0, 1})),
+    (("==", "=", "eq"), frozenset({0})),
+    (("!=", "<>", "ne"), frozenset({-1, 1})),
 ):
     for _name in _names:
-        _VERSION_COMPARE_OPS[_name] = _test
+        VERSION_COMPARE_RESULTS[_name] = _results
 
 
 def version_compare(version1: str, version2: str, operator: str) -> bool:
     """PHP ``version_compare($version1, $version2, $operator)``."""
     try:
-        test = _VERSION_COMPARE_OPS[operator]
+        results = VERSION_COMPARE_RESULTS[operator]
     except KeyError:
         raise ValueError(f"version_compare(): invalid comparison operator {operator!r}") from None
-    return test(php_version_compare(version1, version2))
+    return php_version_compare(version1, version2) in results
 
 
 # --------------------------------------------------------------------------------------------
@@ -513,7 +536,7 @@ def _constraint_version_compare(a: str, b: str, operator: str, compare_branches:
         return operator == "==" and a == b
     if not compare_branches and (a_is_branch or b_is_branch):
         return False
-    return _VERSION_COMPARE_OPS[operator](php_version_compare(a, b))
+    return php_version_compare(a, b) in VERSION_COMPARE_RESULTS[operator]
 
 
 def match_specific(
@@ -565,6 +588,32 @@ def match_specific(
             and php_version_compare(provider_version, version) == 0
         )
     return False
+
+
+def match_specific_eq_provider(operator: int, version: str, provided: str) -> bool:
+    """``match_specific(operator, version, OP_EQ, provided)``, specialised for speed.
+
+    Constraint(op, version)->matchSpecific(Constraint('==', provided)) with branches not comparable.
+    """
+    if operator == OP_NE:
+        return _constraint_version_compare(provided, version, "!=", False)
+    if operator == OP_EQ:
+        return _constraint_version_compare(version, provided, "==", False)
+    return _constraint_version_compare(provided, version, OPERATOR_STRINGS[operator], False)
+
+
+def match_specific_eq_self(provided: str, operator: int, version: str) -> bool:
+    """``match_specific(OP_EQ, provided, operator, version)``, specialised for speed.
+
+    Constraint('==', provided)->matchSpecific(Constraint(op, version)) with branches not comparable.
+    """
+    if operator == OP_NE:
+        return _constraint_version_compare(version, provided, "!=", False)
+    result = _constraint_version_compare(provided, version, OPERATOR_STRINGS[operator], False)
+    if result and operator in (OP_LT, OP_GT):
+        # special case of matchSpecific: a strict provider bound equal to the version
+        return php_version_compare(version, provided) != 0
+    return result
 
 
 def compare(a: str, b: str, op: str) -> bool:

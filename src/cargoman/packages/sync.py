@@ -13,6 +13,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from cargoman.composer.metadata import manifest_from_composer_json
 from cargoman.composer.versions import branch_version, sort_versions, tag_version
 from cargoman.db.models import Version
@@ -97,6 +99,10 @@ def _read_manifest(raw: bytes | None, package_name: str, ref: Ref) -> dict[str, 
         return f"composer.json is not valid JSON: {exc}"
     if not isinstance(data, dict):
         return "composer.json is not a JSON object"
+    try:
+        orjson.dumps(data)
+    except TypeError:
+        return "composer.json holds a number outside the 64-bit range"
     declared = data.get("name")
     if not isinstance(declared, str) or declared.lower() != package_name:
         return f"composer.json names '{declared}', expected '{package_name}'"

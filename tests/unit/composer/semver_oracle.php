@@ -14,6 +14,7 @@
  *   sorts:     [[version, ...], ...]        -> [[Semver::sort|null, Semver::rsort|null], ...]
  *   vc:        [[a, b], ...]                -> [version_compare(a, b), ...]
  *   cmp:       [[a, op, b], ...]            -> [Comparator::compare(a, op, b), ...]
+ *   intersect: [[c1, c2], ...]              -> [parseConstraints(c1)->matches(parseConstraints(c2))|null, ...]
  *
  * "null" means the library threw.
  */
@@ -33,7 +34,7 @@ set_error_handler(static function (): bool {
 
 $input = json_decode((string) stream_get_contents(STDIN), true, 512, JSON_THROW_ON_ERROR);
 $parser = new VersionParser();
-$out = ['pairs' => [], 'branches' => [], 'aliases' => [], 'sorts' => [], 'vc' => [], 'cmp' => []];
+$out = ['pairs' => [], 'branches' => [], 'aliases' => [], 'sorts' => [], 'vc' => [], 'cmp' => [], 'intersect' => []];
 
 foreach ($input['pairs'] ?? [] as [$version, $constraint]) {
     $normalized = null;
@@ -91,6 +92,14 @@ foreach ($input['vc'] ?? [] as [$a, $b]) {
 
 foreach ($input['cmp'] ?? [] as [$a, $op, $b]) {
     $out['cmp'][] = Comparator::compare($a, $op, $b);
+}
+
+foreach ($input['intersect'] ?? [] as [$c1, $c2]) {
+    try {
+        $out['intersect'][] = $parser->parseConstraints($c1)->matches($parser->parseConstraints($c2));
+    } catch (\Throwable $e) {
+        $out['intersect'][] = null;
+    }
 }
 
 echo json_encode($out, JSON_INVALID_UTF8_SUBSTITUTE | JSON_THROW_ON_ERROR);

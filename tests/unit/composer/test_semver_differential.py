@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from cargoman.composer.constraints import InvalidConstraint, parse_constraint, satisfies
+from cargoman.composer.constraints import InvalidConstraint, VersionConstraint, parse_constraint, satisfies
 from cargoman.composer.versions import (
     InvalidVersion,
     branch_version,
@@ -110,7 +110,7 @@ def gen_modifier(rng: random.Random) -> str:
 def gen_version(rng: random.Random) -> str:
     kind = rng.choices(
         ["classic", "date", "branch", "alias", "normalized", "weird", "garbage"],
-        weights=[55, 5, 14, 3, 10, 8, 5],
+        weights=[60, 5, 14, 3, 10, 5, 3],
     )[0]
     if kind == "classic":
         text = rng.choice(["", "", "", "", "v", "V"]) + gen_numeric(rng) + gen_modifier(rng)
@@ -160,15 +160,16 @@ def gen_range_version(rng: random.Random) -> str:
 def gen_atom(rng: random.Random) -> str:
     kind = rng.choices(
         ["op", "caret", "tilde", "wildcard", "hyphen", "dev", "alias", "flagged", "weird"],
-        weights=[30, 15, 15, 10, 10, 7, 3, 8, 2],
+        weights=[30, 15, 15, 10, 10, 7, 3, 8, 1],
     )[0]
     if kind == "op":
         op = rng.choice(OPERATORS)
-        return op + rng.choice(["", "", "", " ", "  "]) + rng.choice([gen_version, gen_range_version])(rng)
+        operand = gen_version(rng) if rng.random() < 0.3 else gen_range_version(rng)
+        return op + rng.choice(["", "", "", " ", "  "]) + operand
     if kind == "caret":
         return "^" + gen_range_version(rng)
     if kind == "tilde":
-        return rng.choice(["~", "~", "~", "~>"]) + gen_range_version(rng)
+        return ("~>" if rng.random() < 0.08 else "~") + gen_range_version(rng)
     if kind == "wildcard":
         return rng.choice(
             [
@@ -214,7 +215,9 @@ def gen_vc_operand(rng: random.Random) -> str:
     if roll < 0.5:
         return gen_version(rng)
     if roll < 0.7:
-        return ".".join(_number(rng) for _ in range(4)) + rng.choice(["", "-dev", "-beta1", "-RC1", "-patch2"])
+        return ".".join(_number(rng) for _ in range(4)) + rng.choice(
+            ["", "-dev", "-beta1", "-RC1", "-patch2"]
+        )
     alphabet = "0123456789.-_+#abdeplrcRCNx é\x00"
     return "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
 
@@ -230,7 +233,9 @@ def build_queries(rng: random.Random) -> dict[str, Any]:
 
     branches = list(BRANCH_NAMES)
     branches += [gen_version(rng) for _ in range(300)]
-    branches += [rng.choice(["v", ""]) + gen_numeric(rng, 3) + rng.choice([".x", ".*", ""]) for _ in range(100)]
+    branches += [
+        rng.choice(["v", ""]) + gen_numeric(rng, 3) + rng.choice([".x", ".*", ""]) for _ in range(100)
+    ]
 
     aliases = [gen_version(rng) for _ in range(300)]
     aliases += ["2.1.x-dev", "2.x-dev", "2.1-dev", "2.1.3-dev", "dev-master", "1.X-DEV", "1.x", "x-dev"]
@@ -253,13 +258,30 @@ def build_queries(rng: random.Random) -> dict[str, Any]:
     sorts.append([rng.choice(valid_pool) for _ in range(1100)])  # zend_sort's 5-point pivot path
 
     vc = [[gen_vc_operand(rng), gen_vc_operand(rng)] for _ in range(4000)]
+    # numbers beyond PHP_INT_MAX saturate in strtol()
+    huge = ["9223372036854775807", "9223372036854775808", "99999999999999999998", "99999999999999999999"]
+    vc += [[f"1.{a}", f"1.{b}"] for a in huge for b in huge]
 
     normalized_pool = [normalize(v) for v in valid_pool]
     cmp = [
         [rng.choice(normalized_pool), rng.choice(OPERATORS[1:]), rng.choice(normalized_pool)]
         for _ in range(3000)
     ]
-    return {"pairs": pairs, "branches": branches, "aliases": aliases, "sorts": sorts, "vc": vc, "cmp": cmp}
+
+    intersect = [[gen_constraint(rng), gen_constraint(rng)] for _ in range(2500)]
+    # every operator against every operator on the same version hits matchSpecific's special cases
+    for target in ["1.0", "1.0.0.0-dev", "dev-main", "1.0@dev", "1.0-beta1"]:
+        intersect += [[op1 + target, op2 + target] for op1 in OPERATORS for op2 in OPERATORS]
+    intersect += [["^1.0 || ^3.0", ">=2.0 <4.0"], [">=1.0 <2.0", "<1.0 || >2.0"], ["<1.0 || >2.0", ">1 <2"]]
+    return {
+        "pairs": pairs,
+        "branches": branches,
+        "aliases": aliases,
+        "sorts": sorts,
+        "vc": vc,
+        "cmp": cmp,
+        "intersect": intersect,
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -286,6 +308,11 @@ def python_answers(queries: dict[str, Any]) -> dict[str, list[Any]]:
         satisfied = _or_none(
             lambda v=version, c=constraint: satisfies(v, c), InvalidVersion, InvalidConstraint
         )
+        if satisfied is not None and normalized is not None:
+            # the generic Composer matches() path must agree with the optimised satisfies() path
+            generic = parse_constraint(constraint).matches(VersionConstraint("==", normalized))
+            if generic != satisfied:
+                satisfied = f"satisfies()={satisfied} but matches()={generic}"
         out["pairs"].append([normalized, error, parsed, satisfied, parse_stability(version)])
     for branch in queries["branches"]:
         normalized_branch = normalize_branch(branch)
@@ -305,6 +332,10 @@ def python_answers(queries: dict[str, Any]) -> dict[str, list[Any]]:
         out["vc"].append(php_version_compare(a, b))
     for a, op, b in queries["cmp"]:
         out["cmp"].append(compare(a, b, op))
+    for c1, c2 in queries["intersect"]:
+        out["intersect"].append(
+            _or_none(lambda a=c1, b=c2: parse_constraint(a).matches(parse_constraint(b)), InvalidConstraint)
+        )
     return out
 
 
@@ -337,11 +368,15 @@ def test_semver_port_agrees_with_composer() -> None:
     disagreements: list[str] = []
     total = 0
     for key, inputs in queries.items():
-        assert len(expected[key]) == len(inputs), f"oracle answered {len(expected[key])} of {len(inputs)} {key}"
+        assert len(expected[key]) == len(inputs), (
+            f"oracle answered {len(expected[key])} of {len(inputs)} {key}"
+        )
         for query, php_answer, py_answer in zip(inputs, expected[key], actual[key], strict=True):
             total += 1
             if php_answer != py_answer:
-                disagreements.append(f"{key} {query!r}:\n    php:    {php_answer!r}\n    python: {py_answer!r}")
+                disagreements.append(
+                    f"{key} {query!r}:\n    php:    {php_answer!r}\n    python: {py_answer!r}"
+                )
 
     pairs = queries["pairs"]
     satisfied = sum(1 for answer in expected["pairs"] if answer[3] is True)

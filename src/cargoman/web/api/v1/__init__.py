@@ -1,14 +1,1 @@
-"""REST API v1 routers."""
-
-from __future__ import annotations
-
-from fastapi import APIRouter
-
-from cargoman.web.api.v1 import customers, packages, tasks
-
-
-def build_router() -> APIRouter:
-    router = APIRouter(prefix="/api/v1")
-    for module in (customers, packages, tasks):
-        router.include_router(module.router)
-    return router
+"""REST API v1: routers, request/response schemas and serializers."""
