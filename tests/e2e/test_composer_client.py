@@ -10,7 +10,6 @@ from typing import Any
 
 import httpx
 import pytest
-
 from tests.support.composer_client import ComposerProject, composer_available, describe, urls_with_status
 from tests.support.gitrepo import GitRepo, composer_json
 from tests.support.server import RegistryServer
@@ -123,7 +122,7 @@ def test_dist_sha1_in_metadata_matches_the_served_archive(registry: RegistryServ
     result = project.require("acme/lib:2.1.0")
     assert result.returncode == 0, describe(result)
     (locked,) = project.lock()["packages"]
-    archive = registry.request("GET", f"/dist/acme/lib/2.1.0.zip", basic_token=token)
+    archive = registry.request("GET", "/dist/acme/lib/2.1.0.zip", basic_token=token)
     assert archive.status_code == 200
     assert archive.headers["content-type"] == "application/zip"
     assert hashlib.sha1(archive.content).hexdigest() == locked["dist"]["shasum"]

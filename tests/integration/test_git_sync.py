@@ -7,12 +7,12 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from tests.support.gitrepo import GitRepo, composer_json
 
 from cargoman.errors import ValidationFailed
 from cargoman.packages import service
 from cargoman.packages.sync import sync_package
 from cargoman.runtime import Runtime
-from tests.support.gitrepo import GitRepo, composer_json
 
 NAME = "acme/widget"
 

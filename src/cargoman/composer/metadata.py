@@ -75,7 +75,9 @@ def minify(versions: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if previous is None:
             minified.append(dict(entry))
         else:
-            diff = {key: value for key, value in entry.items() if not _same(previous.get(key, _MISSING), value)}
+            diff = {
+                key: value for key, value in entry.items() if not _same(previous.get(key, _MISSING), value)
+            }
             for key in previous:
                 if key not in entry:
                     diff[key] = UNSET

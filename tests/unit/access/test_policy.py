@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from cargoman.access.policy import (
     CustomerAccess,
@@ -14,7 +14,7 @@ from cargoman.access.policy import (
     version_rule,
 )
 
-NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 BASE = CustomerAccess(
     token_id="tok_1",

@@ -13,7 +13,10 @@ def test_a_bump_in_another_process_is_seen_at_once(tmp_path: Path) -> None:
     path = tmp_path / "run" / "changes"
     counter = ChangeCounter(path)
     start = counter.current()
-    code = f"from cargoman.changes import ChangeCounter; from pathlib import Path; ChangeCounter(Path({str(path)!r})).bump()"
+    code = (
+        "from pathlib import Path; from cargoman.changes import ChangeCounter; "
+        f"ChangeCounter(Path({str(path)!r})).bump()"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
     assert counter.current() == start + 1
     assert counter.bump() == start + 2
