@@ -16,9 +16,10 @@ from cargoman.gitsync.mirror import GitAuth, Mirror
 from cargoman.gitsync.urls import canonical_repository_key
 
 
-def mirror_path(settings: Settings, repository_url: str) -> Path:
+def mirror_path(settings: Settings, tenant_id: str, repository_url: str) -> Path:
+    """Mirrors are per tenant: one tenant's credentials never serve another tenant's fetch."""
     key = hashlib.sha256(canonical_repository_key(repository_url).encode()).hexdigest()[:32]
-    return settings.mirrors_path / f"{key}.git"
+    return settings.mirrors_path / tenant_id / f"{key}.git"
 
 
 def git_auth(settings: Settings) -> GitAuth | None:
@@ -27,9 +28,9 @@ def git_auth(settings: Settings) -> GitAuth | None:
     return GitAuth(username=settings.git_auth_user or "x-access-token", token=settings.git_auth_token)
 
 
-def open_mirror(settings: Settings, repository_url: str) -> Mirror:
+def open_mirror(settings: Settings, tenant_id: str, repository_url: str) -> Mirror:
     return Mirror(
-        mirror_path(settings, repository_url),
+        mirror_path(settings, tenant_id, repository_url),
         repository_url,
         git_auth(settings),
         timeout=settings.git_timeout,
@@ -45,9 +46,9 @@ def locked(mirror_dir: Path) -> Iterator[None]:
         yield
 
 
-def discover_package_name(settings: Settings, repository_url: str) -> str:
+def discover_package_name(settings: Settings, tenant_id: str, repository_url: str) -> str:
     """The `name` of composer.json on the default branch (or the newest ref that has one)."""
-    mirror = open_mirror(settings, repository_url)
+    mirror = open_mirror(settings, tenant_id, repository_url)
     try:
         with locked(mirror.path):
             mirror.sync()

@@ -56,7 +56,7 @@ def add_package(
     except ValueError as exc:
         raise ValidationFailed("repository_url", str(exc)) from exc
     if name is None or not name.strip():
-        name = discover_package_name(ctx.settings, url)
+        name = discover_package_name(ctx.settings, ctx.tenant_id, url)
     package_name = validation.package_name(name)
     if repository.get_by_name(ctx.session, ctx.tenant_id, package_name) is not None:
         raise Conflict(f"Package {package_name} already exists")
@@ -87,8 +87,13 @@ def delete_package(ctx: ServiceContext, name: str, storage: Storage) -> None:
     prefix = dist_prefix(ctx.tenant_id, package.name)
     ctx.session.delete(package)
     ctx.session.flush()
-    mirror_shared = ctx.session.scalar(select(Package.id).where(Package.repository_url == url)) is not None
-    path = mirror_path(ctx.settings, url)
+    mirror_shared = (
+        ctx.session.scalar(
+            select(Package.id).where(Package.tenant_id == ctx.tenant_id, Package.repository_url == url)
+        )
+        is not None
+    )
+    path = mirror_path(ctx.settings, ctx.tenant_id, url)
 
     def _remove_files() -> None:
         storage.delete_prefix(prefix)

@@ -128,7 +128,7 @@ def sync_package(runtime: Runtime, tenant_id: str, package_id: str) -> SyncRepor
         }
 
     report = SyncReport()
-    mirror = open_mirror(settings, url)
+    mirror = open_mirror(settings, tenant_id, url)
     try:
         with locked(mirror.path):
             mirror.sync()

@@ -248,10 +248,14 @@ def build_queries(rng: random.Random) -> dict[str, Any]:
         except InvalidVersion:
             continue
         valid_pool.append(candidate)
+    # distinct dev-* branches are neither smaller, larger nor equal to each other for Composer, so
+    # their order depends on PHP's exact sorting algorithm: mix plenty of them in
+    branch_pool = ["dev-" + name for name in BRANCH_NAMES[:30]] + ["dev-master", "master", "2.x-dev"]
     sorts: list[list[str]] = []
     for index in range(300):
-        size = rng.choice([0, 1, 2, 3, 4, 5, 6, 7, 10, 16, 17, 20, 33, 40, 60])
-        items = [rng.choice(valid_pool) for _ in range(size)]
+        size = rng.choice([0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 16, 17, 20, 33, 40, 60])
+        branch_share = rng.choice([0.0, 0.1, 0.3, 0.6])
+        items = [rng.choice(branch_pool if rng.random() < branch_share else valid_pool) for _ in range(size)]
         if index % 10 == 0 and items:
             items.append(rng.choice(["not a version", "", "1.0 - 2.0"]))  # Semver::sort throws
         sorts.append(items)

@@ -123,7 +123,8 @@ class ComposerApp:
     def _load_access(self, digest: str) -> Access | None:
         with self.runtime.session_factory() as session:
             access = load_customer_access(session, digest)
-        if access is None or access.tenant_id != DEFAULT_TENANT_ID:
+        # A revoked token is answered like an unknown one: 401, no hint that it ever existed.
+        if access is None or access.token_revoked or access.tenant_id != DEFAULT_TENANT_ID:
             return None
         return access
 
