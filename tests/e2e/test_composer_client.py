@@ -254,3 +254,26 @@ def test_notify_batch_is_recorded(registry: RegistryServer, tmp_path: Path) -> N
     assert posted.status_code == 200
     assert posted.json()["recorded"] == 1
     assert json.loads(posted.text)["status"] == "success"
+
+
+def test_dev_branches_install_and_token_use_is_recorded(registry: RegistryServer, tmp_path: Path) -> None:
+    import time
+
+    customer_id, token = _customer(registry, {"acme/lib": "*"})
+    project = _project(tmp_path, registry, token)
+    result = project.require("acme/lib:dev-main")
+    assert result.returncode == 0, describe(result)
+    assert project.installed() == {"acme/lib": "dev-main"}
+    branches = registry.request("GET", "/p2/acme/lib~dev.json", basic_token=token).json()
+    (main,) = branches["packages"]["acme/lib"]
+    assert main["version"] == "dev-main" and main["default-branch"] is True
+
+    # Token use is written in batches, off the request path; it shows up within a few seconds.
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        (listed,) = registry.api("GET", f"/customers/{customer_id}/tokens").json()["data"]
+        if listed["last_used_at"] is not None:
+            break
+        time.sleep(0.2)
+    assert listed["last_used_at"] is not None
+    assert listed["last_used_ip"] == "127.0.0.1"
