@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
+import orjson
 from fastapi import FastAPI
 from fastapi.responses import ORJSONResponse
 
@@ -29,10 +30,21 @@ class CargomanApp:
         self.runtime = runtime
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and "\x00" in scope["path"]:
+            # No resource has a NUL in its name; PostgreSQL cannot even compare such a value.
+            await send_envelope_error(send, 404, "NOT_FOUND", "Resource not found")
+            return
         if scope["type"] == "http" and is_composer_path(scope["path"]):
             await self.composer(scope, receive, send)
             return
         await self.api(scope, receive, send)
+
+
+async def send_envelope_error(send: Any, status: int, code: str, message: str) -> None:
+    body = orjson.dumps({"data": None, "error": {"code": code, "message": message}})
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 @contextmanager

@@ -17,7 +17,11 @@ from cargoman.timeutil import utcnow
 
 
 def next_change_stamp(ctx: ServiceContext) -> datetime:
-    tenant = ctx.session.scalar(select(Tenant).where(Tenant.id == ctx.tenant_id).with_for_update())
+    # FOR NO KEY UPDATE: inserts referencing the tenant take FOR KEY SHARE on it, which this allows
+    # (a plain FOR UPDATE would deadlock a transaction that inserted rows before taking a stamp).
+    tenant = ctx.session.scalar(
+        select(Tenant).where(Tenant.id == ctx.tenant_id).with_for_update(key_share=True)
+    )
     now = utcnow()
     if tenant is None:
         return now

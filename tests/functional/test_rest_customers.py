@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tests.functional.conftest import Api, build_library_repo, err, ok, p2_versions
+from tests.functional.conftest import Api, err, ok, p2_versions
 from tests.support.gitrepo import GitRepo
 
 CUSTOMER_FIELDS = {
@@ -182,8 +182,8 @@ def test_suspend_with_reason_and_reactivate(api: Api) -> None:
     assert ok(api.post(f"/customers/{customer['id']}/reactivate"))["status"] == "active"
 
 
-def test_freeze_with_explicit_versions(api: Api, make_git_repo: Callable[..., GitRepo]) -> None:
-    repo = build_library_repo(make_git_repo, "acme/library")
+def test_freeze_with_explicit_versions(api: Api, make_library_repo: Callable[..., GitRepo]) -> None:
+    repo = make_library_repo("acme/library")
     api.add_package(repo.url)
     customer = api.create_customer("Acme Corp")
     ok(api.post(f"/customers/{customer['id']}/packages", json={"package": "acme/library"}), 201)
@@ -209,10 +209,10 @@ def test_freeze_with_explicit_versions(api: Api, make_git_repo: Callable[..., Gi
 
 
 def test_freeze_without_versions_locks_newest_visible_granted_version(
-    api: Api, make_git_repo: Callable[..., GitRepo]
+    api: Api, make_library_repo: Callable[..., GitRepo]
 ) -> None:
-    library = build_library_repo(make_git_repo, "acme/library", broken_tag="3.0.0")
-    addon = build_library_repo(make_git_repo, "acme/addon", tags=("0.9.0", "1.0.0"))
+    library = make_library_repo("acme/library", broken_tag="3.0.0")
+    addon = make_library_repo("acme/addon", tags=("0.9.0", "1.0.0"))
     api.add_package(library.url)
     api.add_package(addon.url)
     api.create_customer("Bystander")  # no grants, not frozen by the others
@@ -382,8 +382,10 @@ def test_suspend_rejects_bad_input_and_writes_nothing(api: Api) -> None:
     assert api.composer("/packages.json", customer["token"]).status_code == 200
 
 
-def test_freeze_rejects_bad_input_and_writes_nothing(api: Api, make_git_repo: Callable[..., GitRepo]) -> None:
-    repo = build_library_repo(make_git_repo, "acme/library", tags=("1.0.0",))
+def test_freeze_rejects_bad_input_and_writes_nothing(
+    api: Api, make_library_repo: Callable[..., GitRepo]
+) -> None:
+    repo = make_library_repo("acme/library", tags=("1.0.0",))
     api.add_package(repo.url)
     ok(api.post("/packages", json={"name": "acme/other", "repository_url": repo.url}), 201)
     customer = api.create_customer("Acme Corp")

@@ -2,27 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from tests.functional.conftest import Api, build_library_repo, err, ok
+from tests.functional.conftest import Api, err, ok
 from tests.support.gitrepo import GitRepo
 
 PACKAGES = ("acme/core", "acme/addon", "acme/extra")
 
 
 @pytest.fixture
-def catalog(api: Api, make_git_repo: Callable[..., GitRepo]) -> Iterator[Api]:
-    """Three packages registered from one small repository (access needs no versions).
+def catalog(api: Api, make_library_repo: Callable[..., GitRepo]) -> Api:
+    """Three packages registered (and synced) from one small repository.
 
-    Their syncs run while the test does; they are awaited at teardown.
+    The syncs are awaited before the test: a sync committing while the test writes grants can
+    deadlock on PostgreSQL (see test_concurrent_change_stamps.py).
     """
-    repo = build_library_repo(make_git_repo, "acme/core", tags=("1.0.0",))
+    repo = make_library_repo("acme/core", tags=("1.0.0",))
     tasks = [api.add_package(repo.url, name=name, wait=False)["sync_task"]["id"] for name in PACKAGES]
-    yield api
     for task_id in tasks:
-        api.wait_for_task(task_id)
+        assert api.wait_for_task(task_id)["status"] == "completed"
+    return api
 
 
 def _grants(api: Api, customer_id: str) -> dict[str, str]:

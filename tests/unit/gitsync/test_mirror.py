@@ -250,3 +250,15 @@ def test_timeout_kills_git(tmp_path: Path) -> None:
         mirror = Mirror(tmp_path / "m.git", f"http://127.0.0.1:{port}/x.git", timeout=1)
         with pytest.raises(GitError, match="timed out"):
             mirror.sync()
+
+
+def test_empty_repository(tmp_path: Path) -> None:
+    upstream = tmp_path / "empty.git"
+    subprocess.run(["git", "init", "--quiet", "--bare", "--initial-branch=main", str(upstream)], check=True)
+    mirror = Mirror(tmp_path / "m.git", str(upstream))
+    mirror.sync()
+    mirror.sync()
+    assert mirror.list_refs() == []
+    assert mirror.default_branch() is None
+    assert mirror.read_blobs([("HEAD", "composer.json")]) == {("HEAD", "composer.json"): None}
+    assert mirror.commit_time(["HEAD"]) == {}

@@ -48,7 +48,8 @@ def require_admin(request: Request, runtime: Annotated[Runtime, Depends(get_runt
         return ROOT
     if token.startswith(CUSTOMER_TOKEN_PREFIX):
         with runtime.session_factory() as session:
-            if tokens_repository.get_by_digest(session, token_digest(token)) is not None:
+            customer_token = tokens_repository.get_by_digest(session, token_digest(token))
+            if customer_token is not None and customer_token.revoked_at is None:
                 raise Forbidden("Customer tokens cannot use the management API")
     raise Unauthorized("Invalid or missing authentication token")
 

@@ -7,6 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import ORJSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cargoman.editions import FeatureNotAvailable
@@ -67,6 +68,13 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 404 and message == "Not Found":
             message = "Resource not found"
         return error_response(exc.status_code, code, message)
+
+    @app.exception_handler(DataError)
+    async def _data_error(_request: Request, exc: DataError) -> ORJSONResponse:
+        # Values the database cannot store (e.g. NUL characters in PostgreSQL text).
+        return error_response(
+            400, "VALIDATION_ERROR", "a value in the request cannot be stored", field="body"
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> ORJSONResponse:

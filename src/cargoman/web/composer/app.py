@@ -172,7 +172,7 @@ class ComposerApp:
         rest: str,
     ) -> None:
         if not rest.endswith(".json"):
-            await _not_found(send, "Not found")
+            await not_found(send, "Not found")
             return
         name = rest[:-5].lower()
         dev = name.endswith("~dev")
@@ -180,7 +180,7 @@ class ComposerApp:
             name = name[:-4]
         snapshot = await self._snapshot(generation, access.tenant_id, name)
         if snapshot is None:
-            await _not_found(send, f"Package {name} not found")
+            await not_found(send, f"Package {name} not found")
             return
         rule = version_rule(access, name)
         if rule is None:
@@ -234,13 +234,13 @@ class ComposerApp:
     ) -> None:
         parts = rest.split("/", 2)
         if len(parts) != 3 or not parts[2].endswith(".zip"):
-            await _not_found(send, "Not found")
+            await not_found(send, "Not found")
             return
         name = f"{parts[0]}/{parts[1]}".lower()
         version = parts[2][:-4]
         snapshot = await self._snapshot(generation, access.tenant_id, name)
         if snapshot is None:
-            await _not_found(send, f"Package {name} not found")
+            await not_found(send, f"Package {name} not found")
             return
         rule = version_rule(access, name)
         if rule is None:
@@ -250,7 +250,7 @@ class ComposerApp:
             return
         found = snapshot.find(version)
         if found is None or found.dist_key is None or not rule.allows(found.version_normalized, found.yanked):
-            await _not_found(send, f"Version {version} of {name} not found")
+            await not_found(send, f"Version {version} of {name} not found")
             return
         if isinstance(access, CustomerAccess) and scope["method"] == "GET":
             self.recorder.record(
@@ -405,7 +405,7 @@ async def _json(
     await send({"type": "http.response.body", "body": body})
 
 
-async def _not_found(send: Send, message: str) -> None:
+async def not_found(send: Send, message: str) -> None:
     await _json(send, 404, {"error": {"code": "NOT_FOUND", "message": message}})
 
 

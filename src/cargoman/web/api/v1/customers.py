@@ -59,7 +59,7 @@ def _detail(ctx: Any, customer_id: str) -> schemas.CustomerDetail:
 
 
 @router.get(
-    "/by-external/{external_id}",
+    "/by-external/{external_id:path}",
     response_model=Env[schemas.CustomerDetail],
     summary="Get customer by external id",
 )
