@@ -275,7 +275,7 @@ _RE_OR_SPLIT = re.compile(r"\s*\|\|?\s*", _A)
 _RE_AND_SPLIT = re.compile(r"(?<!^)(?<!as)(?<![=>< ,]) *(?<!-)[, ](?!-) *(?!,|as|$)", _A)
 _RE_ALIAS = re.compile(r"^([^,\s]++) ++as ++([^,\s]++)$", _A)
 _RE_STABILITY_FLAG = re.compile(r"^([^,\s]*?)@(" + STABILITIES_REGEX + r")$", _AI)
-_RE_REF = re.compile(r"^(dev-[^,\s@]+?|[^,\s@]+?\.x-dev)#.+$", _A)
+_RE_REF = re.compile(r"^(dev-[^,\s@]+?|[^,\s@]+?\.x-dev)#.+$", _AI)
 _RE_WILDCARD = re.compile(r"^(v)?[xX*](\.[xX*])*$", _AI)
 _VERSION_REGEX = (
     r"v?(\d++)(?:\.(\d++))?(?:\.(\d++))?(?:\.(\d++))?(?:"

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 __all__ = [
+    "MODIFIER_REGEX",
     "OPERATOR_STRINGS",
     "OP_EQ",
     "OP_GE",
@@ -26,8 +27,10 @@ __all__ = [
     "OP_LE",
     "OP_LT",
     "OP_NE",
+    "STABILITIES_REGEX",
     "VERSION_COMPARE_RESULTS",
     "InvalidVersion",
+    "ascii_lower",
     "branch_version",
     "compare",
     "compare_versions",
@@ -42,6 +45,9 @@ __all__ = [
     "operator_code",
     "parse_numeric_alias_prefix",
     "parse_stability",
+    "php_empty",
+    "php_trim",
+    "php_usort",
     "php_version_compare",
     "sort_key",
     "sort_versions",
@@ -414,7 +420,6 @@ def _raw_version_compare(ver1: str, ver2: str) -> int:
     parts2 = _version_parts(ver2)
     last1 = len(parts1) - 1
     last2 = len(parts2) - 1
-    compare = 0
     # n1/n2: "a dot follows the current element" (C: strchr() != NULL); initially non-NULL
     n1 = n2 = True
     i = 0
@@ -429,8 +434,8 @@ def _raw_version_compare(ver1: str, ver2: str) -> int:
         n2 = i < last2
         elem1 = parts1[i]
         elem2 = parts2[i]
-        digit1 = elem1[:1] in _DIGITS and elem1 != ""
-        digit2 = elem2[:1] in _DIGITS and elem2 != ""
+        digit1 = elem1[:1] in _DIGITS  # C isdigit(*p): an empty element starts with NUL
+        digit2 = elem2[:1] in _DIGITS
         if digit1 and digit2:
             compare = _sign(_strtol(elem1) - _strtol(elem2))
         elif not digit1 and not digit2:
@@ -444,12 +449,12 @@ def _raw_version_compare(ver1: str, ver2: str) -> int:
         i += 1
     if n1:
         rest = ".".join(parts1[i:])
-        if rest[:1] in _DIGITS and rest != "":
+        if rest[:1] in _DIGITS:
             return 1
         return _raw_version_compare(rest, "#N#")
     if n2:
         rest = ".".join(parts2[i:])
-        if rest[:1] in _DIGITS and rest != "":
+        if rest[:1] in _DIGITS:
             return -1
         return _raw_version_compare("#N#", rest)
     return 0

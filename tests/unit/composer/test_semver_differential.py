@@ -51,7 +51,7 @@ STABILITY_WORDS = [
 ]  # fmt: skip
 DEV_SUFFIXES = ["-dev", ".dev", "dev", "-DEV", "_dev"]
 BUILD_METADATA = ["+build.1", "+20130313144700", "+exp.sha.5114f85", "+", "+a+b"]
-STABILITY_FLAGS = ["@dev", "@beta", "@alpha", "@RC", "@stable", "@DEV", "@rc", "@foo"]
+STABILITY_FLAGS = ["@dev", "@beta", "@alpha", "@RC", "@stable", "@DEV", "@rc", "@foo", "@STABLE", "@Stable"]
 BRANCH_NAMES = [
     "main", "master", "trunk", "default", "develop", "feature/foo", "feature-x", "bugfix/JIRA-12",
     "release/1.0", "1.x", "2.x", "v2.x", "1.0.x", "1.0", "v1.0", "1", "1.2.3", "1.2.3.4", "1.2.3.4.5",
@@ -71,7 +71,8 @@ WEIRD_VERSIONS = [
     "1.0.0-alpha1-dev", "1.0.0.alpha.1", "1.0.0-beta.1.2", "1.0.0-beta1.2-dev", "1_0", "1.0_beta",
     "99999.0", "1.99999999999999999999", "9223372036854775807.0", "00.01.02", "01", "1.0.0.0.x-dev",
     "dev-", "DEV-Foo", "Dev-bar", "1-dev", "1.x-dev", "2.*-dev", "2.X-dev", "1.x.x-dev", "v2.x-dev",
-    "feature-dev", "1.0.0-dev-dev", "1.0.0-devx", "\x00", "1.0\x00", "1.0 ", " 1.0",
+    "feature-dev", "1.0.0-dev-dev", "1.0.0-devx", "\x00", "1.0\x00", "1.0 ", " 1.0", "1.0+build-dev",
+    "1.0.0+a-dev", "1.0-beta+exp-dev", "x+-dev", "1.0#ref", "1.0-dev#ref", "dev-x#y",
 ]  # fmt: skip
 INVALID_CONSTRAINTS = [
     "", " ", "^", ">=", "1.0 -", "||", "|", ",", "> =1.0", "=> 1.0", "1.0 ||| 2.0", "abc", "!1.0",
@@ -79,6 +80,17 @@ INVALID_CONSTRAINTS = [
     ">= 1.0, ,<2.0", "1.0 ,, 2.0", "=<1.0", "==1.0.0-", "dev-", "@dev@dev", "1.0@dev@dev", "*@foo",
     "1.0 as", "as 1.0", "1.0 as 2.0 as 3.0", "<>", "!=", ">1.0,", ",>1.0", "1.*.1", "1.x.2", "x.1",
     "^1.0 -dev", "1.0-beta - 2.0-beta", "1.0.0 - 2.0.0-", "ä", "1.0 ä", "~1.0 | |2.0",
+]  # fmt: skip
+CURATED_CONSTRAINTS = [
+    "^1.0 || ^2.0", "~1.0 || ~2.0 || ~3.0", "1.* || 2.*", ">=1 <2 || >=2 <3", "^1.0 || ^2.0 || ^4.0",
+    "^0.1 || ^0.2", "1.0 - 1.5 || 1.6 - 2.0", ">=1.0 <=2.0 || >=2.0 <3.0", "^1.0 || ^2.0, !=2.1",
+    "^1.2.3", "~1.2.3", "~1.2", "~1", "^0.0.3", "^0.3", "^0", "1.0.*", "1.*.*", "*", "dev-main",
+    "dev-main || ^1.0", ">=1.0@dev", "<2.0-beta", ">2.0@stable", "1.0.0 - 2.0.0", "1 - 2", "1.0 - 2.0.0.0",
+    "!=1.0", "<>1.0", "==1.0", "=1.0", "1.0.x-dev", "2.x-dev", "~2.x-dev", "^2.x-dev", "~2.1.x-dev",
+]  # fmt: skip
+CURATED_VERSIONS = [
+    "0.1.0", "0.2.5", "0.3.1", "1.0.0", "1.2.3", "1.5", "1.6", "2.0", "2.0.0-beta1", "2.1", "2.1.5",
+    "3.0.0", "4.1", "dev-main", "1.0.x-dev", "2.x-dev", "1.0.0-RC1", "2.0.0-dev",
 ]  # fmt: skip
 OPERATORS = ["", "=", "==", "<", "<=", ">", ">=", "!=", "<>"]
 AND_GLUES = [" ", ",", ", ", "  ", " , ", " ,"]
@@ -185,7 +197,8 @@ def gen_atom(rng: random.Random) -> str:
             [
                 "dev-" + rng.choice(BRANCH_NAMES),
                 "dev-main#" + rng.choice(["abc123", "", "a#b"]),
-                gen_numeric(rng, 2) + ".x-dev#abc",
+                gen_numeric(rng, 2) + rng.choice([".x-dev#abc", ".X-DEV#ref"]),
+                "DEV-" + rng.choice(["main", "Feature"]) + "#abc",
                 rng.choice(["main-dev", "foo-dev", "feature/x-dev", "foo_bar-dev", "a.b-dev", "ä-dev"]),
                 rng.choice(["master", "trunk", "default"]),
                 rng.choice(["v", ""]) + gen_numeric(rng, 2) + ".x-dev",
@@ -194,7 +207,7 @@ def gen_atom(rng: random.Random) -> str:
     if kind == "alias":
         return gen_version(rng) + " as " + gen_version(rng)
     if kind == "flagged":
-        return rng.choice([gen_atom, lambda r: ""])(rng) + rng.choice(STABILITY_FLAGS)
+        return (gen_atom(rng) if rng.random() < 0.8 else "") + rng.choice(STABILITY_FLAGS)
     return rng.choice(INVALID_CONSTRAINTS)
 
 
@@ -227,6 +240,7 @@ def build_queries(rng: random.Random) -> dict[str, Any]:
     # deliberately invalid versions and constraints
     pairs += [[rng.choice(WEIRD_VERSIONS), gen_constraint(rng)] for _ in range(N_INVALID_PAIRS // 2)]
     pairs += [[gen_version(rng), rng.choice(INVALID_CONSTRAINTS)] for _ in range(N_INVALID_PAIRS // 2)]
+    pairs += [[version, constraint] for constraint in CURATED_CONSTRAINTS for version in CURATED_VERSIONS]
     # every weird version / invalid constraint at least once
     pairs += [[version, "*"] for version in WEIRD_VERSIONS]
     pairs += [["1.0.0", constraint] for constraint in INVALID_CONSTRAINTS]
@@ -293,25 +307,37 @@ def build_queries(rng: random.Random) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 
 
-def _or_none(func: Callable[[], Any], *errors: type[Exception]) -> Any:
+def _or_none(errors: tuple[type[Exception], ...], func: Callable[..., Any], *args: Any) -> Any:
+    """func(*args), or None where the PHP side reports that Composer threw."""
     try:
-        return func()
+        return func(*args)
     except errors:
         return None
+
+
+def _constraint_string(text: str) -> str:
+    return str(parse_constraint(text))
+
+
+def _intersects(left: str, right: str) -> bool:
+    return parse_constraint(left).matches(parse_constraint(right))
+
+
+def _rsort(versions: list[str]) -> list[str]:
+    return sort_versions(versions, reverse=True)
 
 
 def python_answers(queries: dict[str, Any]) -> dict[str, list[Any]]:
     out: dict[str, list[Any]] = {key: [] for key in queries}
     for version, constraint in queries["pairs"]:
+        normalized: str | None = None
+        error: str | None = None
         try:
-            normalized: str | None = normalize(version)
-            error = None
+            normalized = normalize(version)
         except InvalidVersion as exc:
-            normalized, error = None, str(exc)
-        parsed = _or_none(lambda c=constraint: str(parse_constraint(c)), InvalidConstraint)
-        satisfied = _or_none(
-            lambda v=version, c=constraint: satisfies(v, c), InvalidVersion, InvalidConstraint
-        )
+            error = str(exc)
+        parsed = _or_none((InvalidConstraint,), _constraint_string, constraint)
+        satisfied = _or_none((InvalidVersion, InvalidConstraint), satisfies, version, constraint)
         if satisfied is not None and normalized is not None:
             # the generic Composer matches() path must agree with the optimised satisfies() path
             generic = parse_constraint(constraint).matches(VersionConstraint("==", normalized))
@@ -319,27 +345,24 @@ def python_answers(queries: dict[str, Any]) -> dict[str, list[Any]]:
                 satisfied = f"satisfies()={satisfied} but matches()={generic}"
         out["pairs"].append([normalized, error, parsed, satisfied, parse_stability(version)])
     for branch in queries["branches"]:
-        normalized_branch = normalize_branch(branch)
-        valid = _or_none(lambda b=branch: branch_version(b), InvalidVersion) is not None
-        out["branches"].append([normalized_branch, valid])
+        valid = _or_none((InvalidVersion,), branch_version, branch) is not None
+        out["branches"].append([normalize_branch(branch), valid])
     for alias in queries["aliases"]:
         prefix = parse_numeric_alias_prefix(alias)
         out["aliases"].append(False if prefix is None else prefix)
     for versions in queries["sorts"]:
         out["sorts"].append(
             [
-                _or_none(lambda v=versions: sort_versions(v), InvalidVersion),
-                _or_none(lambda v=versions: sort_versions(v, reverse=True), InvalidVersion),
+                _or_none((InvalidVersion,), sort_versions, versions),
+                _or_none((InvalidVersion,), _rsort, versions),
             ]
         )
     for a, b in queries["vc"]:
         out["vc"].append(php_version_compare(a, b))
     for a, op, b in queries["cmp"]:
         out["cmp"].append(compare(a, b, op))
-    for c1, c2 in queries["intersect"]:
-        out["intersect"].append(
-            _or_none(lambda a=c1, b=c2: parse_constraint(a).matches(parse_constraint(b)), InvalidConstraint)
-        )
+    for left, right in queries["intersect"]:
+        out["intersect"].append(_or_none((InvalidConstraint,), _intersects, left, right))
     return out
 
 
