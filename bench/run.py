@@ -9,6 +9,7 @@ One run measures three ratios:
                       plus the re-sync after one new tag                          (target < 1 s)
 
 Usage: .venv/bin/python bench/run.py [--quick] [--server granian|uvicorn] [--profile] [--keep]
+                                    [--wait-quiet SECONDS]
 
 Prints a table and writes bench/results/latest.json. Every child process (registry, nginx, wrk,
 composer, git) runs in its own process group and is killed on exit; the temp dir is removed.
@@ -27,6 +28,7 @@ import os
 import platform
 import pstats
 import re
+import resource
 import secrets
 import shutil
 import signal
@@ -146,9 +148,11 @@ def run_checked(
     )
     try:
         stdout, stderr = proc.communicate(input_data, timeout=timeout)
-    except BaseException:
+    except BaseException as exc:
         _signal_group(proc, signal.SIGKILL)
         proc.wait()
+        if isinstance(exc, subprocess.TimeoutExpired):
+            raise BenchError(f"{' '.join(argv[:4])}... timed out after {timeout:g}s") from None
         raise
     if proc.returncode != 0:
         raise BenchError(
@@ -492,6 +496,14 @@ class WrkResult:
     latency_p99_ms: float
     requests: int
     errors: str | None
+    server_cpu_us_per_request: float = 0.0
+    wrk_cpu_us_per_request: float = 0.0
+
+    @property
+    def idle_estimate_rps(self) -> float:
+        """Requests/s if server and wrk had the machine's CPUs to themselves."""
+        per_request = (self.server_cpu_us_per_request + self.wrk_cpu_us_per_request) / 1e6
+        return (os.cpu_count() or 1) / per_request if per_request else 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -500,16 +512,40 @@ class WrkResult:
             "latency_p99_ms": round(self.latency_p99_ms, 3),
             "requests": self.requests,
             "errors": self.errors,
+            "server_cpu_us_per_request": round(self.server_cpu_us_per_request, 2),
+            "wrk_cpu_us_per_request": round(self.wrk_cpu_us_per_request, 2),
+            "idle_estimate_rps": round(self.idle_estimate_rps),
         }
+
+
+def group_cpu_seconds(pgid: int) -> float:
+    """User + system CPU time of the live processes of one process group (a server and its workers)."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        fields = text[text.rindex(")") + 2 :].split()  # after "pid (comm) "; fields[0] is the state
+        if int(fields[2]) == pgid:
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _ms(value: str, unit: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
-def run_wrk(url: str, auth: str, seconds: int, work: Path) -> WrkResult:
+def run_wrk(url: str, auth: str, seconds: int, work: Path, server_pgid: int) -> WrkResult:
     argv = [WRK, "-t2", "-c64", f"-d{seconds}s", "--latency", "-H", f"Authorization: {auth}", url]
+    cpu_before = group_cpu_seconds(server_pgid)
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = run_checked(argv, timeout=seconds + 60, cwd=work).stdout.decode()
+    cpu = group_cpu_seconds(server_pgid) - cpu_before
+    children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wrk_cpu = (children_after.ru_utime - children_before.ru_utime) + (
+        children_after.ru_stime - children_before.ru_stime
+    )
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
     avg = re.search(r"^\s+Latency\s+([\d.]+)(us|ms|s|m)\b", out, re.M)
     p99 = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s|m)\b", out, re.M)
@@ -523,12 +559,21 @@ def run_wrk(url: str, auth: str, seconds: int, work: Path) -> WrkResult:
         latency_p99_ms=_ms(p99.group(1), p99.group(2)),
         requests=int(total.group(1)),
         errors="; ".join(problems) or None,
+        server_cpu_us_per_request=cpu * 1e6 / max(1, int(total.group(1))),
+        wrk_cpu_us_per_request=wrk_cpu * 1e6 / max(1, int(total.group(1))),
     )
 
 
 def bench_p2(
-    registry: Registry, token: str, www: Path, nginx_url: str, seconds: int, rounds: int, work: Path
+    registry: Registry,
+    token: str,
+    www: Path,
+    nginx: tuple[str, int],
+    seconds: int,
+    rounds: int,
+    work: Path,
 ) -> dict[str, Any]:
+    nginx_url, nginx_pgid = nginx
     auth = basic_header(token)
     registry_url = f"{registry.url}/p2/{RICH_PACKAGE}.json"
     headers = {"Authorization": auth, "Accept-Encoding": "identity"}
@@ -545,13 +590,16 @@ def bench_p2(
             raise BenchError(f"{url} did not answer 200 with the p2 bytes (HTTP {check.status_code})")
     versions = len(json.loads(body.content)["packages"][RICH_PACKAGE])
     log(f"(a) p2 file: {len(body.content)} bytes, {versions} versions; wrk -t2 -c64 -d{seconds}s")
-    for url in (static_url, registry_url):  # warm up: connections, both workers' caches
-        run_wrk(url, auth, 1, work)
+    for url, pgid in ((static_url, nginx_pgid), (registry_url, registry.proc.pid)):  # warm up both
+        run_wrk(url, auth, 1, work, pgid)
     nginx_runs: list[WrkResult] = []
     registry_runs: list[WrkResult] = []
-    for attempt in range(rounds):  # alternating, so background load hits both sides alike
-        nginx_runs.append(run_wrk(static_url, auth, seconds, work))
-        registry_runs.append(run_wrk(registry_url, auth, seconds, work))
+    for attempt in range(rounds):  # interleaved (ABBA...), so background load hits both sides alike
+        for side in ("nginx", "registry")[:: 1 if attempt % 2 == 0 else -1]:
+            if side == "nginx":
+                nginx_runs.append(run_wrk(static_url, auth, seconds, work, nginx_pgid))
+            else:
+                registry_runs.append(run_wrk(registry_url, auth, seconds, work, registry.proc.pid))
         log(
             f"(a) round {attempt + 1}: nginx {nginx_runs[-1].requests_per_second:,.0f} req/s, "
             f"registry {registry_runs[-1].requests_per_second:,.0f} req/s"
@@ -560,6 +608,10 @@ def bench_p2(
     reg = median_run(registry_runs)
     ratio = reg.requests_per_second / nginx.requests_per_second
     errors = [r.errors for r in nginx_runs + registry_runs if r.errors]
+    # CPU time per request is far less sensitive to other load than req/s: (server + wrk) CPU per
+    # request over the 2 cores estimates the throughput of an idle machine.
+    nginx_idle = statistics.median(r.idle_estimate_rps for r in nginx_runs)
+    registry_idle = statistics.median(r.idle_estimate_rps for r in registry_runs)
     return {
         "p2_bytes": len(body.content),
         "p2_versions": versions,
@@ -570,6 +622,7 @@ def bench_p2(
         "nginx_rps_all": [round(r.requests_per_second) for r in nginx_runs],
         "registry_rps_all": [round(r.requests_per_second) for r in registry_runs],
         "ratio": round(ratio, 3),
+        "idle_estimate_ratio": round(registry_idle / nginx_idle, 3),
         "target": f">= {TARGET_P2_RATIO}",
         "ok": ratio >= TARGET_P2_RATIO and not errors,
         "errors": errors,
@@ -688,16 +741,20 @@ def bench_composer(
     registry: Registry, token: str, packages: list[str], www: Path, nginx_url: str, runs: int, work: Path
 ) -> dict[str, Any]:
     static_url = build_static_repository(registry, token, packages, www, nginx_url)
-    log(f"(b) static repository mirrored at {static_url}; {runs} cold run(s) each, alternating")
+    log(f"(b) static repository mirrored at {static_url}; {runs} cold run(s) each, interleaved")
     static_times: list[float] = []
     registry_times: list[float] = []
     last_static: ComposerRun | None = None
     last_registry: ComposerRun | None = None
-    for attempt in range(runs):
-        last_static = cold_composer_run(work, "static", static_url, packages, None)
-        static_times.append(last_static.seconds)
-        last_registry = cold_composer_run(work, "registry", registry.url, packages, token)
-        registry_times.append(last_registry.seconds)
+    for attempt in range(runs):  # interleaved (ABBA...)
+        for side in ("static", "registry")[:: 1 if attempt % 2 == 0 else -1]:
+            if side == "static":
+                last_static = cold_composer_run(work, "static", static_url, packages, None)
+                static_times.append(last_static.seconds)
+            else:
+                last_registry = cold_composer_run(work, "registry", registry.url, packages, token)
+                registry_times.append(last_registry.seconds)
+        assert last_static is not None and last_registry is not None
         log(
             f"(b) run {attempt + 1}: static {last_static.seconds:.3f}s, registry {last_registry.seconds:.3f}s"
         )
@@ -707,6 +764,14 @@ def bench_composer(
     warm_registry, _ = composer_update(last_registry.project, last_registry.env)
     warm_static, _ = composer_update(last_static.project, last_static.env)
     log(f"(b) warm: static {warm_static:.3f}s, registry {warm_registry:.3f}s")
+    # Untimed -vvv repeat of the warm run: how the registry answered the revalidations.
+    verbose = run_checked(
+        [COMPOSER, "update", "--no-interaction", "--no-progress", "-vvv"],
+        cwd=last_registry.project,
+        env=last_registry.env,
+    )
+    output = (verbose.stdout + verbose.stderr).decode(errors="replace")
+    warm_statuses = {code: len(re.findall(rf"\[{code}\] http", output)) for code in ("200", "304")}
     static_median = statistics.median(static_times)
     registry_median = statistics.median(registry_times)
     ratio = registry_median / static_median
@@ -722,6 +787,7 @@ def bench_composer(
         "target": f"<= {TARGET_UPDATE_RATIO}",
         "ok": ratio <= TARGET_UPDATE_RATIO,
         "warm_registry_seconds": round(warm_registry, 3),
+        "warm_registry_responses": warm_statuses,
         "warm_static_seconds": round(warm_static, 3),
         "installed_sample": dict(sorted(last_registry.installed.items())[:2]),
     }
@@ -752,6 +818,54 @@ def archive_loop(bare: Path, tags: list[str], out_dir: Path) -> float:
     return elapsed
 
 
+@contextlib.contextmanager
+def timed_phases(runtime: Any, phases: dict[str, float] | None) -> Iterator[None]:
+    """Wrap the steps sync_package calls (without touching src/) to see where its time goes."""
+    if phases is None:
+        yield
+        return
+    from cargoman.gitsync import mirror as mirror_module
+    from cargoman.packages import sync as sync_module
+
+    def wrap(label: str, func: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return func(*args, **kwargs)
+            finally:
+                phases[label] = phases.get(label, 0.0) + time.perf_counter() - start
+
+        return wrapper
+
+    mirror_steps = ("sync", "list_refs", "default_branch", "read_blobs", "commit_time")
+    patches: list[tuple[Any, str, Any]] = [(mirror_module.Mirror, name, None) for name in mirror_steps]
+    patches += [(sync_module, "build_archives", None), (runtime.storage, "put_file", None)]
+    labels = {
+        "sync": "git fetch/clone (+ls-remote)",
+        "list_refs": "git for-each-ref",
+        "default_branch": "git symbolic-ref/show-ref",
+        "read_blobs": "git cat-file composer.json",
+        "commit_time": "git cat-file commit times",
+        "build_archives": "build_archives (git archive + hashes)",
+        "put_file": "storage.put_file (copy + fsync)",
+    }
+    restored: list[tuple[Any, str, Any]] = []
+    try:
+        for target, name, _ in patches:
+            original = getattr(target, name)
+            restored.append((target, name, original))
+            setattr(target, name, wrap(labels[name], original))
+        start = time.perf_counter()
+        yield
+        phases["total"] = phases.get("total", 0.0) + time.perf_counter() - start
+    finally:
+        for target, name, original in restored:
+            if target is runtime.storage:
+                delattr(target, name)  # drop the instance attribute, back to the class method
+            else:
+                setattr(target, name, original)
+
+
 class InProcessRegistry:
     """A Runtime on its own SQLite database and data dir, as the CLI and the task worker use it."""
 
@@ -779,14 +893,23 @@ class InProcessRegistry:
             package_id: str = service.add_package(ctx, url, "git", name).package.id
         return package_id
 
-    def sync(self, package_id: str) -> dict[str, Any]:
+    def sync(self, package_id: str, phases: dict[str, float] | None = None) -> dict[str, Any]:
+        """Run sync_package; with ``phases``, add the wall time of its main steps to that dict."""
         from cargoman.db.models import DEFAULT_TENANT_ID
         from cargoman.packages.sync import sync_package
 
-        return sync_package(self.runtime, DEFAULT_TENANT_ID, package_id).as_dict()
+        with timed_phases(self.runtime, phases):
+            return sync_package(self.runtime, DEFAULT_TENANT_ID, package_id).as_dict()
 
     def close(self) -> None:
         self.runtime.dispose()
+
+
+def _phase_table(phases: dict[str, float]) -> dict[str, float]:
+    table = {label: round(seconds, 3) for label, seconds in phases.items() if label != "total"}
+    table["other (DB, manifests, Python)"] = round(phases.get("total", 0.0) - sum(table.values()), 3)
+    table["total"] = round(phases.get("total", 0.0), 3)
+    return table
 
 
 def bench_sync(work: Path, repo: Path, tags: list[str], runs: int, profile: bool) -> dict[str, Any]:
@@ -803,9 +926,12 @@ def bench_sync(work: Path, repo: Path, tags: list[str], runs: int, profile: bool
     package_id = ""
     report: dict[str, Any] = {}
     profiler: cProfile.Profile | None = None
+    initial_phases: dict[str, float] = {}
+    resync_phases: dict[str, float] = {}
     try:
         for attempt in range(runs):
-            loop_times.append(archive_loop(bare, tags, work / "loop-out"))
+            if attempt % 2 == 0:  # interleaved (ABBA...): loop first on even runs, sync first on odd
+                loop_times.append(archive_loop(bare, tags, work / "loop-out"))
             # What the mirror clone alone costs (part of the initial sync, not of the loop).
             start = time.perf_counter()
             clone_probe = work / f"clone-probe-{attempt}.git"
@@ -821,13 +947,15 @@ def bench_sync(work: Path, repo: Path, tags: list[str], runs: int, profile: bool
             start = time.perf_counter()
             if profiler is not None:
                 profiler.enable()
-            report = registry.sync(package_id)
+            report = registry.sync(package_id, initial_phases if last else None)
             if profiler is not None:
                 profiler.disable()
             sync_times.append(time.perf_counter() - start)
             added_tags = [v for v in report["added"] if not v.startswith("dev-")]
             if len(added_tags) != len(tags):
                 raise BenchError(f"initial sync added {len(added_tags)} tag versions, expected {len(tags)}")
+            if attempt % 2 == 1:
+                loop_times.append(archive_loop(bare, tags, work / "loop-out"))
             log(f"(c) run {attempt + 1}: loop {loop_times[-1]:.3f}s, sync {sync_times[-1]:.3f}s")
         assert registry is not None
         start = time.perf_counter()
@@ -836,7 +964,7 @@ def bench_sync(work: Path, repo: Path, tags: list[str], runs: int, profile: bool
         new_tag = semver(len(tags))
         add_tag(repo, new_tag, len(tags))
         start = time.perf_counter()
-        resync = registry.sync(package_id)
+        resync = registry.sync(package_id, resync_phases)
         resync_seconds = time.perf_counter() - start
         if resync["added"] != [new_tag]:  # dev-main moved too: it shows up under "updated"
             raise BenchError(f"re-sync report {resync}, expected {new_tag} added")
@@ -870,6 +998,8 @@ def bench_sync(work: Path, repo: Path, tags: list[str], runs: int, profile: bool
         "resync_ok": resync_seconds < TARGET_RESYNC_SECONDS,
         "noop_resync_seconds": round(noop_seconds, 3),
         "noop_report": noop,
+        "initial_sync_phases_seconds": _phase_table(initial_phases),
+        "resync_phases_seconds": _phase_table(resync_phases),
     }
     if profile_top is not None:
         result["profile"] = str(RESULTS_DIR / "sync.prof")
@@ -968,7 +1098,7 @@ def run(args: argparse.Namespace, work: Path, children: Children) -> dict[str, A
     www = work / "www"
     www.mkdir()
     nginx_port = free_port()
-    start_nginx(children, work, www, nginx_port)
+    nginx_proc = start_nginx(children, work, www, nginx_port)
     nginx_url = f"http://127.0.0.1:{nginx_port}"
 
     log(f"starting the registry ({args.server}, 2 workers)")
@@ -983,10 +1113,8 @@ def run(args: argparse.Namespace, work: Path, children: Children) -> dict[str, A
         ]
         for task_id in tasks:
             registry.wait_task(task_id)
-        log(
-            f"registry synced {len(tasks)} packages through its task workers "
-            f"in {time.perf_counter() - start:.2f}s"
-        )
+        setup_sync_seconds = time.perf_counter() - start
+        log(f"registry synced {len(tasks)} packages through its task workers in {setup_sync_seconds:.2f}s")
         customer = registry.api("POST", "/customers", {"name": "Bench Customer"})
         for spec in [rich, *update]:
             registry.api(
@@ -995,7 +1123,7 @@ def run(args: argparse.Namespace, work: Path, children: Children) -> dict[str, A
         token: str = customer["token"]
 
         background("p2", args.wait_quiet, busy)
-        p2 = bench_p2(registry, token, www, nginx_url, seconds, runs, work)
+        p2 = bench_p2(registry, token, www, (nginx_url, nginx_proc.pid), seconds, runs, work)
         background("composer", args.wait_quiet, busy)
         composer = bench_composer(registry, token, [s.package for s in update], www, nginx_url, runs, work)
     finally:
@@ -1011,6 +1139,7 @@ def run(args: argparse.Namespace, work: Path, children: Children) -> dict[str, A
         "tools": tool_versions(),
         "load_average_1m": load,
         "background_cpu_busy": busy,
+        "setup": {"registry_task_sync_of_21_packages_seconds": round(setup_sync_seconds, 3)},
         "p2_throughput": p2,
         "composer_update": composer,
         "sync": sync,
@@ -1019,6 +1148,7 @@ def run(args: argparse.Namespace, work: Path, children: Children) -> dict[str, A
 
 def print_table(results: dict[str, Any]) -> None:
     p2, comp, sync = results["p2_throughput"], results["composer_update"], results["sync"]
+    reg, ngx = p2["registry"], p2["nginx"]
 
     def verdict(ok: bool) -> str:
         return "ok" if ok else "MISSED"
@@ -1070,11 +1200,22 @@ def print_table(results: dict[str, Any]) -> None:
     for row in [header, *rows]:
         print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
     print(
-        f"\np2 file {p2['p2_bytes']} bytes ({p2['p2_versions']} versions); "
+        f"\n(a) CPU per request (server + wrk): "
+        f"registry {reg['server_cpu_us_per_request']:.1f} + {reg['wrk_cpu_us_per_request']:.1f} us, "
+        f"nginx {ngx['server_cpu_us_per_request']:.1f} + {ngx['wrk_cpu_us_per_request']:.1f} us; "
+        f"idle-machine estimate "
+        f"{p2['registry']['idle_estimate_rps']:,} vs {p2['nginx']['idle_estimate_rps']:,} req/s, "
+        f"ratio {p2['idle_estimate_ratio']:.3f}"
+    )
+    print(
+        f"p2 file {p2['p2_bytes']} bytes ({p2['p2_versions']} versions); "
         f"p99 latency registry {p2['registry']['latency_p99_ms']:.2f} ms, "
         f"nginx {p2['nginx']['latency_p99_ms']:.2f} ms; "
         f"mirror clone {sync['mirror_clone_seconds']:.3f}s; no-op re-sync {sync['noop_resync_seconds']:.3f}s"
     )
+    for title, key in (("initial sync", "initial_sync_phases_seconds"), ("re-sync", "resync_phases_seconds")):
+        parts = ", ".join(f"{label} {seconds:.3f}" for label, seconds in sync[key].items())
+        print(f"(c) {title} phases (s, last run): {parts}")
     loads = ", ".join(f"{k} {v}" for k, v in results["load_average_1m"].items())
     busy = ", ".join(f"{k} {v:.0%}" for k, v in results["background_cpu_busy"].items())
     print(f"background CPU busy before each section: {busy}; 1-min load average: {loads}")
