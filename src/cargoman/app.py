@@ -9,7 +9,6 @@ from typing import Any
 
 import orjson
 from fastapi import FastAPI
-from fastapi.responses import ORJSONResponse
 
 from cargoman.config import Settings, get_settings
 from cargoman.db.migrate import upgrade
@@ -80,7 +79,6 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Car
         title="Cargoman",
         version="0.1.0",
         description="Private Composer package registry: management API.",
-        default_response_class=ORJSONResponse,
         lifespan=lifespan,
     )
     api.state.runtime = runtime

@@ -38,7 +38,7 @@ def customers_of_package(
         .where(PackageGrant.tenant_id == tenant_id, PackageGrant.package_id == package_id)
         .order_by(Customer.created_at, Customer.id)
     )
-    return [(customer, grant) for customer, grant in rows.tuples()]
+    return [(customer, grant) for customer, grant in rows]
 
 
 def delete_for_customer(session: Session, tenant_id: str, customer_id: str) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -28,6 +29,7 @@ from cargoman.stamps import next_change_stamp
 from cargoman.timeutil import isoformat, utcnow
 
 ARCHIVE_WORKERS = 2
+STORE_WORKERS = 4
 
 
 @dataclass(frozen=True)
@@ -175,11 +177,15 @@ def sync_package(runtime: Runtime, tenant_id: str, package_id: str) -> SyncRepor
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=settings.data_dir, prefix="sync-") as scratch:
         built = build_archives(mirror, [(commit, None) for commit in commits], Path(scratch), ARCHIVE_WORKERS)
-        for commit in commits:
+        def store(commit: str) -> None:
             result = built[(commit, None)]
             key = f"{prefix}{commit}.zip"
             runtime.storage.put_file(key, result.path)
             archive_keys[commit] = (key, result)
+
+        # Storing is mostly waiting on fsync, so several stores overlap well.
+        with ThreadPoolExecutor(max_workers=STORE_WORKERS, thread_name_prefix="store-archive") as pool:
+            list(pool.map(store, commits))
 
     obsolete_keys: set[str] = set()
     with runtime.unit_of_work("worker", tenant_id) as ctx:

@@ -42,8 +42,8 @@ class UsageRecorder:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def token_used(self, token_id: str, ip: str | None) -> None:
-        self._token_use[token_id] = (utcnow(), ip)
+    def token_used(self, token_id: str, ip: str | None, at: datetime | None = None) -> None:
+        self._token_use[token_id] = (at or utcnow(), ip)
 
     def record(self, event: UsageEvent) -> None:
         with self._lock:

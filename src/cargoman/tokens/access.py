@@ -17,21 +17,21 @@ def load_customer_access(session: Session, digest: str) -> CustomerAccess | None
     ).first()
     if row is None:
         return None
-    token, customer = row.tuple()
+    token, customer = row
     grants = {
         name: constraint
         for name, constraint in session.execute(
             select(Package.name, PackageGrant.version_constraint)
             .join(Package, Package.id == PackageGrant.package_id)
             .where(PackageGrant.customer_id == customer.id, PackageGrant.tenant_id == customer.tenant_id)
-        ).tuples()
+        )
     }
     frozen: dict[str, set[str]] = {}
     for name, normalized in session.execute(
         select(Package.name, FrozenVersion.version_normalized)
         .join(Package, Package.id == FrozenVersion.package_id)
         .where(FrozenVersion.customer_id == customer.id, FrozenVersion.tenant_id == customer.tenant_id)
-    ).tuples():
+    ):
         frozen.setdefault(name, set()).add(normalized)
     return CustomerAccess(
         token_id=token.id,

@@ -6,7 +6,7 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import ORJSONResponse
+from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -28,10 +28,10 @@ _HTTP_CODES = {
 }
 
 
-def error_response(status: int, code: str, message: str, **extra: object) -> ORJSONResponse:
+def error_response(status: int, code: str, message: str, **extra: object) -> JSONResponse:
     error: dict[str, object] = {"code": code, "message": message, **extra}
     headers = {"WWW-Authenticate": 'Bearer realm="Cargoman"'} if status == 401 else None
-    return ORJSONResponse({"data": None, "error": error}, status_code=status, headers=headers)
+    return JSONResponse({"data": None, "error": error}, status_code=status, headers=headers)
 
 
 def _field_of(location: tuple[int | str, ...]) -> str:
@@ -44,16 +44,16 @@ def _field_of(location: tuple[int | str, ...]) -> str:
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(CargomanError)
-    async def _domain_error(_request: Request, exc: CargomanError) -> ORJSONResponse:
+    async def _domain_error(_request: Request, exc: CargomanError) -> JSONResponse:
         extra = {"field": exc.field} if hasattr(exc, "field") else {}
         return error_response(exc.status, exc.code, exc.message, **extra)
 
     @app.exception_handler(FeatureNotAvailable)
-    async def _feature(_request: Request, exc: FeatureNotAvailable) -> ORJSONResponse:
+    async def _feature(_request: Request, exc: FeatureNotAvailable) -> JSONResponse:
         return error_response(403, "FEATURE_NOT_AVAILABLE", str(exc), edition=exc.edition)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_request: Request, exc: RequestValidationError) -> ORJSONResponse:
+    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {"loc": ("body",), "msg": "invalid request"}
         field = _field_of(tuple(first.get("loc", ("body",))))
         message = first.get("msg", "invalid value")
@@ -62,7 +62,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(400, "VALIDATION_ERROR", f"{field}: {message}", field=field)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> ORJSONResponse:
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "INTERNAL_ERROR" if exc.status_code >= 500 else "ERROR")
         message = exc.detail if isinstance(exc.detail, str) else "Request failed"
         if exc.status_code == 404 and message == "Not Found":
@@ -70,13 +70,13 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(exc.status_code, code, message)
 
     @app.exception_handler(DataError)
-    async def _data_error(_request: Request, exc: DataError) -> ORJSONResponse:
+    async def _data_error(_request: Request, exc: DataError) -> JSONResponse:
         # Values the database cannot store (e.g. NUL characters in PostgreSQL text).
         return error_response(
             400, "VALIDATION_ERROR", "a value in the request cannot be stored", field="body"
         )
 
     @app.exception_handler(Exception)
-    async def _unexpected(_request: Request, exc: Exception) -> ORJSONResponse:
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", exc_info=exc)
         return error_response(500, "INTERNAL_ERROR", "Internal server error")

@@ -72,6 +72,7 @@ class ComposerApp:
         headers = _headers(scope)
         generation = self.cache.current()
         access = await self._authenticate(generation, headers.get(b"authorization"))
+        now = utcnow()
         if access is None:
             await _json(
                 send,
@@ -80,7 +81,7 @@ class ComposerApp:
                 extra=[(b"www-authenticate", b'Basic realm="Cargoman"')],
             )
             return
-        denial = check_credential(access, utcnow())
+        denial = check_credential(access, now)
         if denial is not None:
             await _json(
                 send,
@@ -92,7 +93,7 @@ class ComposerApp:
             )
             return
         if isinstance(access, CustomerAccess):
-            self.recorder.token_used(access.token_id, _client_ip(scope))
+            self.recorder.token_used(access.token_id, _client_ip(scope), now)
         if path == "/packages.json":
             await self._root(scope, send, generation, access, headers)
         elif path.startswith("/p2/"):
@@ -105,19 +106,18 @@ class ComposerApp:
     # -- authentication -------------------------------------------------------------------------
 
     async def _authenticate(self, generation: Generation, header: bytes | None) -> Access | None:
-        secret = _credential(header)
-        if not secret:
+        if not header:
             return None
-        digest = token_digest(secret)
-        cached = generation.credentials.get(digest, _MISS)
+        cached = generation.credentials.get(header, _MISS)
         if cached is not _MISS:
             return cached  # type: ignore[return-value]
-        access: Access | None
-        if self.runtime.admin_tokens.verify(secret):
+        secret = _credential(header)
+        access: Access | None = None
+        if secret and self.runtime.admin_tokens.verify(secret):
             access = FullAccess(tenant_id=DEFAULT_TENANT_ID)
-        else:
-            access = await run_in_threadpool(self._load_access, digest)
-        generation.credentials[digest] = access
+        elif secret:
+            access = await run_in_threadpool(self._load_access, token_digest(secret))
+        generation.credentials[header] = access
         return access
 
     def _load_access(self, digest: str) -> Access | None:
@@ -140,9 +140,9 @@ class ComposerApp:
             visible = [name for name in names if may_see_package(access, name)]
             document = root_document(base_url=self.base_url, available_packages=visible)
             changed = access.access_changed_at if isinstance(access, CustomerAccess) else utcnow()
-            rendered = render(document, changed)
+            rendered = render(document, changed, conditional=False)
             generation.roots[key] = rendered
-        await _send_rendered(scope, send, rendered, headers, conditional=False)
+        await _send_rendered(scope, send, rendered, headers)
 
     def _package_names(self, tenant_id: str) -> list[str]:
         with self.runtime.session_factory() as session:
@@ -201,9 +201,9 @@ class ComposerApp:
                 for v in snapshot.versions
                 if v.is_branch == dev and rule.allows(v.version_normalized, v.yanked)
             ]
-            rendered = render(self._document(snapshot, versions), last_changed)
+            rendered = render(self._document(snapshot, versions), last_changed, conditional=True)
             generation.package_files[cache_key] = rendered
-        await _send_rendered(scope, send, rendered, headers, conditional=True)
+        await _send_rendered(scope, send, rendered, headers)
 
     def _document(self, snapshot: PackageSnapshot, versions: list[VersionSnapshot]) -> dict[str, Any]:
         by_normalized = {v.version_normalized: v for v in versions}
@@ -409,30 +409,18 @@ async def not_found(send: Send, message: str) -> None:
     await _json(send, 404, {"error": {"code": "NOT_FOUND", "message": message}})
 
 
-async def _send_rendered(
-    scope: Scope, send: Send, rendered: Rendered, headers: dict[bytes, bytes], conditional: bool
-) -> None:
-    last_modified = rendered.last_modified.encode()
-    if conditional:
-        since_header = headers.get(b"if-modified-since")
-        if since_header is not None:
-            since = parse_http_date(since_header.decode("latin-1"))
-            if since is not None and rendered.last_modified_at <= since:
-                await _start(send, 304, [(b"last-modified", last_modified)])
-                await send({"type": "http.response.body", "body": b""})
-                return
-    use_gzip = b"gzip" in headers.get(b"accept-encoding", b"")
-    body = rendered.gzipped if use_gzip else rendered.body
-    response_headers = [
-        (b"content-type", JSON_TYPE),
-        (b"content-length", str(len(body)).encode()),
-        (b"vary", b"Accept-Encoding, Authorization"),
-        (b"cache-control", b"private, no-cache"),
-    ]
-    if conditional:
-        response_headers.append((b"last-modified", last_modified))
-    if use_gzip:
-        response_headers.append((b"content-encoding", b"gzip"))
+async def _send_rendered(scope: Scope, send: Send, rendered: Rendered, headers: dict[bytes, bytes]) -> None:
+    since_header = headers.get(b"if-modified-since")
+    if since_header is not None and rendered.not_modified_headers:
+        since = parse_http_date(since_header.decode("latin-1"))
+        if since is not None and rendered.last_modified_at <= since:
+            await _start(send, 304, rendered.not_modified_headers)
+            await send({"type": "http.response.body", "body": b""})
+            return
+    if b"gzip" in headers.get(b"accept-encoding", b""):
+        body, response_headers = rendered.gzipped, rendered.gzip_headers
+    else:
+        body, response_headers = rendered.body, rendered.headers
     await _start(send, 200, response_headers)
     await send({"type": "http.response.body", "body": body if scope["method"] != "HEAD" else b""})
 
