@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from tests.functional.conftest import Api, basic, ok, p2_versions
-from tests.support.gitrepo import GitRepo
+from tests.support.gitrepo import GitRepo, composer_json
 
+from cargoman.composer.metadata import expand
 from cargoman.timeutil import http_date
 
 
@@ -142,3 +146,25 @@ def test_notify_batch_validates_input(api: Api, library_repo: GitRepo) -> None:
     )
     assert recorded.status_code == 200 and recorded.json()["recorded"] == 1
     assert api.client.post("/downloads", json={"downloads": []}).status_code == 401
+
+
+def test_small_and_large_archives_are_served_whole(api: Api, tmp_path: Path) -> None:
+    """Archives up to 1 MiB go out in one message, larger ones are streamed; both byte-exact."""
+    repo = GitRepo.init(tmp_path / "big")
+    repo.write({"composer.json": composer_json("acme/big"), "data.bin": os.urandom(1536 * 1024)})
+    repo.commit("large")
+    repo.tag("2.0.0")
+    repo.write({"data.bin": b"small"})
+    repo.commit("small")
+    repo.tag("1.0.0")
+    api.add_package(repo.url)
+    _, secret = _customer_with(api, {"acme/big": "*"})
+    metadata = {
+        v["version"]: v
+        for v in expand(api.composer("/p2/acme/big.json", secret).json()["packages"]["acme/big"])
+    }
+    for version in ("1.0.0", "2.0.0"):
+        archive = api.composer(f"/dist/acme/big/{version}.zip", secret)
+        assert archive.status_code == 200
+        assert hashlib.sha1(archive.content).hexdigest() == metadata[version]["dist"]["shasum"]
+    assert len(api.composer("/dist/acme/big/2.0.0.zip", secret).content) > 1024 * 1024

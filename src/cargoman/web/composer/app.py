@@ -295,6 +295,12 @@ class ComposerApp:
                 await send({"type": "http.response.body", "body": b""})
                 return
         local = storage.local_path(version.dist_key)
+        if local is not None and version.dist_size is not None and version.dist_size <= SMALL_ARCHIVE:
+            # Most package zips are small: one read and one message beat a streamed file response.
+            data = await run_in_threadpool(local.read_bytes)
+            await _start(send, 200, _archive_headers(len(data), disposition))
+            await send({"type": "http.response.body", "body": data if scope["method"] == "GET" else b""})
+            return
         if local is not None:
             response = FileResponse(
                 local,
@@ -304,15 +310,7 @@ class ComposerApp:
             await response(scope, receive, send)
             return
         data = await run_in_threadpool(storage.get_bytes, version.dist_key)
-        await _start(
-            send,
-            200,
-            [
-                (b"content-type", b"application/zip"),
-                (b"content-length", str(len(data)).encode()),
-                (b"content-disposition", disposition),
-            ],
-        )
+        await _start(send, 200, _archive_headers(len(data), disposition))
         await send({"type": "http.response.body", "body": data if scope["method"] == "GET" else b""})
 
     # -- notify-batch ---------------------------------------------------------------------------
@@ -359,6 +357,15 @@ class ComposerApp:
 
 
 _MISS = object()
+SMALL_ARCHIVE = 1024 * 1024
+
+
+def _archive_headers(size: int, disposition: bytes) -> list[tuple[bytes, bytes]]:
+    return [
+        (b"content-type", b"application/zip"),
+        (b"content-length", str(size).encode()),
+        (b"content-disposition", disposition),
+    ]
 
 
 def _headers(scope: Scope) -> dict[bytes, bytes]:
