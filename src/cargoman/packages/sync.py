@@ -177,6 +177,7 @@ def sync_package(runtime: Runtime, tenant_id: str, package_id: str) -> SyncRepor
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=settings.data_dir, prefix="sync-") as scratch:
         built = build_archives(mirror, [(commit, None) for commit in commits], Path(scratch), ARCHIVE_WORKERS)
+
         def store(commit: str) -> None:
             result = built[(commit, None)]
             key = f"{prefix}{commit}.zip"

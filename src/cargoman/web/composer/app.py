@@ -22,6 +22,7 @@ from cargoman.access.policy import (
     Access,
     CustomerAccess,
     FullAccess,
+    VersionRule,
     check_credential,
     may_see_package,
     version_rule,
@@ -158,6 +159,21 @@ class ComposerApp:
         generation.snapshots[key] = snapshot
         return snapshot
 
+    async def _visible_package(
+        self, send: Send, generation: Generation, access: Access, name: str
+    ) -> tuple[PackageSnapshot, VersionRule] | None:
+        """The package and the caller's version rule, or None after answering 404 (unknown) or 403."""
+        snapshot = await self._snapshot(generation, access.tenant_id, name)
+        if snapshot is None:
+            await not_found(send, f"Package {name} not found")
+            return None
+        rule = version_rule(access, name)
+        if rule is None:
+            message = f"Access denied to package {name}"
+            await _json(send, 403, {"error": {"code": "FORBIDDEN", "message": message}})
+            return None
+        return snapshot, rule
+
     def _load_snapshot(self, tenant_id: str, name: str) -> PackageSnapshot | None:
         with self.runtime.session_factory() as session:
             return load_snapshot(session, tenant_id, name)
@@ -178,18 +194,10 @@ class ComposerApp:
         dev = name.endswith("~dev")
         if dev:
             name = name[:-4]
-        snapshot = await self._snapshot(generation, access.tenant_id, name)
-        if snapshot is None:
-            await not_found(send, f"Package {name} not found")
+        resolved = await self._visible_package(send, generation, access, name)
+        if resolved is None:
             return
-        rule = version_rule(access, name)
-        if rule is None:
-            await _json(
-                send,
-                403,
-                {"error": {"code": "FORBIDDEN", "message": f"Access denied to package {name}"}},
-            )
-            return
+        snapshot, rule = resolved
         last_changed = snapshot.metadata_changed_at
         if isinstance(access, CustomerAccess) and access.access_changed_at > last_changed:
             last_changed = access.access_changed_at
@@ -238,16 +246,10 @@ class ComposerApp:
             return
         name = f"{parts[0]}/{parts[1]}".lower()
         version = parts[2][:-4]
-        snapshot = await self._snapshot(generation, access.tenant_id, name)
-        if snapshot is None:
-            await not_found(send, f"Package {name} not found")
+        resolved = await self._visible_package(send, generation, access, name)
+        if resolved is None:
             return
-        rule = version_rule(access, name)
-        if rule is None:
-            await _json(
-                send, 403, {"error": {"code": "FORBIDDEN", "message": f"Access denied to package {name}"}}
-            )
-            return
+        snapshot, rule = resolved
         found = snapshot.find(version)
         if found is None or found.dist_key is None or not rule.allows(found.version_normalized, found.yanked):
             await not_found(send, f"Version {version} of {name} not found")
