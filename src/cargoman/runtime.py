@@ -6,12 +6,13 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from cargoman.changes import ChangeCounter
 from cargoman.config import Settings
-from cargoman.db.models import DEFAULT_TENANT_ID
+from cargoman.db.models import DEFAULT_TENANT_ID, AuditEntry
 from cargoman.db.session import create_db_engine, create_session_factory
 from cargoman.security import AdminTokenVerifier
 from cargoman.storage import Storage, create_storage
@@ -25,6 +26,8 @@ class ServiceContext:
     tenant_id: str
     actor: str
     settings: Settings
+    actor_kind: str = "system"  # root | cma | customer | cli | system
+    ip: str | None = None
     on_change: Callable[[], None] = lambda: None
     on_task_queued: Callable[[], None] = lambda: None
     _after_commit: list[Callable[[], None]] = field(default_factory=list)
@@ -35,6 +38,29 @@ class ServiceContext:
 
     def task_queued(self) -> None:
         self.after_commit(self.on_task_queued)
+
+    def audit(
+        self,
+        action: str,
+        resource_type: str,
+        resource_id: str | None,
+        before: dict[str, Any] | None = None,
+        after: dict[str, Any] | None = None,
+    ) -> None:
+        """Record who changed what, in the same transaction as the change itself."""
+        self.session.add(
+            AuditEntry(
+                tenant_id=self.tenant_id,
+                actor=self.actor,
+                actor_kind=self.actor_kind,
+                action=action,
+                resource_type=resource_type,
+                resource_id=resource_id,
+                before=before,
+                after=after,
+                ip=self.ip,
+            )
+        )
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         if callback not in self._after_commit:
@@ -59,7 +85,14 @@ class Runtime:
         self.task_wakeup.set()
 
     @contextmanager
-    def unit_of_work(self, actor: str, tenant_id: str = DEFAULT_TENANT_ID) -> Iterator[ServiceContext]:
+    def unit_of_work(
+        self,
+        actor: str,
+        tenant_id: str = DEFAULT_TENANT_ID,
+        *,
+        actor_kind: str = "system",
+        ip: str | None = None,
+    ) -> Iterator[ServiceContext]:
         """Commit on success, roll back on error, then run the after-commit callbacks."""
         session = self.session_factory()
         ctx = ServiceContext(
@@ -69,6 +102,8 @@ class Runtime:
             settings=self.settings,
             on_change=self.notify_changed,
             on_task_queued=self.notify_task_queued,
+            actor_kind=actor_kind,
+            ip=ip,
         )
         try:
             yield ctx

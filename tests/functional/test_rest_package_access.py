@@ -48,12 +48,18 @@ def test_add_and_list_package_access(catalog: Api) -> None:
         ),
         201,
     )
-    assert set(grant) == {"package", "constraint", "created_at"}
+    assert set(grant) == {"package", "collection", "constraint", "created_at"}
+    assert grant["collection"] is None
     assert grant["package"] == "acme/core"
     assert grant["constraint"] == "^1.0"
     # Default constraint, and names are case-insensitive.
     default = ok(api.post(f"/customers/{customer['id']}/packages", json={"package": "ACME/Addon"}), 201)
-    assert default == {"package": "acme/addon", "constraint": "*", "created_at": default["created_at"]}
+    assert default == {
+        "package": "acme/addon",
+        "collection": None,
+        "constraint": "*",
+        "created_at": default["created_at"],
+    }
 
     assert _grants(api, customer["id"]) == {"acme/core": "^1.0", "acme/addon": "*"}
     root = api.composer("/packages.json", customer["token"])

@@ -154,34 +154,31 @@ def freeze_customer(
     from cargoman.access.policy import constraint_allows
 
     customer = get_customer(ctx, customer_id)
-    grants = {
-        grant.package.name: grant
-        for grant in grants_repository.for_customer(ctx.session, ctx.tenant_id, customer.id)
-    }
+    granted = grants_repository.effective_grants(ctx.session, ctx.tenant_id, customer.id)
     chosen: list[tuple[str, str, str]] = []  # package_id, pretty, normalized
     if versions:
         for index, (package_name, version) in enumerate(versions):
             field = f"versions[{index}]"
             name = validation.package_name(package_name, f"{field}.package")
-            grant = grants.get(name)
-            if grant is None:
+            if name not in granted:
                 raise ValidationFailed(f"{field}.package", f"customer has no access to {name}")
-            row = packages_repository.find_version(ctx.session, ctx.tenant_id, grant.package_id, version)
+            package, _ = granted[name]
+            row = packages_repository.find_version(ctx.session, ctx.tenant_id, package.id, version)
             if row is None:
                 raise ValidationFailed(f"{field}.version", f"{name} has no version {version}")
-            chosen.append((grant.package_id, row.version, row.version_normalized))
+            chosen.append((package.id, row.version, row.version_normalized))
     else:
-        for grant in grants.values():
+        for package, constraint in granted.values():
             candidates = {
                 row.version_normalized: row
-                for row in packages_repository.versions_of(ctx.session, ctx.tenant_id, grant.package_id)
+                for row in packages_repository.versions_of(ctx.session, ctx.tenant_id, package.id)
                 if not row.yanked
                 and not row.is_branch
-                and constraint_allows(grant.version_constraint, row.version_normalized)
+                and constraint_allows(constraint, row.version_normalized)
             }
             if candidates:
                 newest = sort_versions(list(candidates), reverse=True)[0]
-                chosen.append((grant.package_id, candidates[newest].version, newest))
+                chosen.append((package.id, candidates[newest].version, newest))
     grants_repository.clear_frozen(ctx.session, ctx.tenant_id, customer.id)
     for package_id, pretty, normalized in dict.fromkeys(chosen):
         ctx.session.add(

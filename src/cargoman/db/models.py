@@ -71,8 +71,15 @@ class Package(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     tenant_id: Mapped[str] = tenant_column()
     name: Mapped[str] = mapped_column(String(214))
-    repository_url: Mapped[str] = mapped_column(Text)
+    # None for packages published only by upload.
+    repository_url: Mapped[str | None] = mapped_column(Text, default=None)
     repository_type: Mapped[str] = mapped_column(String(20), default="git")
+    # Monorepos: the root package holds the glob; each child points at its root and its folder.
+    monorepo_glob: Mapped[str | None] = mapped_column(String(255), default=None)
+    parent_id: Mapped[str | None] = mapped_column(
+        String(64), ForeignKey("packages.id", ondelete="CASCADE"), default=None, index=True
+    )
+    subdir: Mapped[str | None] = mapped_column(String(1024), default=None)
     description: Mapped[str | None] = mapped_column(Text, default=None)
     # pending (never synced), syncing, ready, error
     sync_status: Mapped[str] = mapped_column(String(20), default="pending")
@@ -114,6 +121,9 @@ class Version(Base):
     released_at: Mapped[datetime | None] = mapped_column(default=None)
     yanked: Mapped[bool] = mapped_column(Boolean, default=False)
     deprecated: Mapped[bool] = mapped_column(Boolean, default=False)
+    deprecated_at: Mapped[datetime | None] = mapped_column(default=None)
+    # git (from a sync) or upload (a published zip); a sync never removes uploaded versions.
+    source: Mapped[str] = mapped_column(String(20), default="git")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -161,17 +171,28 @@ class CustomerToken(Base):
 
 
 class PackageGrant(Base):
+    """Access to one package, or (collection_id set, package_id None) to every package of a collection."""
+
     __tablename__ = "package_grants"
-    __table_args__ = (UniqueConstraint("customer_id", "package_id", name="uq_grants_customer_package"),)
+    __table_args__ = (
+        UniqueConstraint("customer_id", "package_id", name="uq_grants_customer_package"),
+        UniqueConstraint("customer_id", "collection_id", name="uq_grants_customer_collection"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     tenant_id: Mapped[str] = tenant_column()
     customer_id: Mapped[str] = mapped_column(String(64), ForeignKey("customers.id", ondelete="CASCADE"))
-    package_id: Mapped[str] = mapped_column(String(64), ForeignKey("packages.id", ondelete="CASCADE"))
+    package_id: Mapped[str | None] = mapped_column(
+        String(64), ForeignKey("packages.id", ondelete="CASCADE"), default=None
+    )
+    collection_id: Mapped[str | None] = mapped_column(
+        String(64), ForeignKey("collections.id", ondelete="CASCADE"), default=None
+    )
     version_constraint: Mapped[str] = mapped_column(String(255), default="*")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    package: Mapped[Package] = relationship()
+    package: Mapped[Package | None] = relationship()
+    collection: Mapped[Collection | None] = relationship()
 
 
 class FrozenVersion(Base):
@@ -225,4 +246,94 @@ class DownloadEvent(Base):
     customer_id: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
     token_id: Mapped[str | None] = mapped_column(String(64), default=None)
     ip: Mapped[str | None] = mapped_column(String(64), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Collection(Base):
+    __tablename__ = "collections"
+    __table_args__ = (UniqueConstraint("tenant_id", "slug", name="uq_collections_tenant_slug"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant_id: Mapped[str] = tenant_column()
+    slug: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class CollectionPackage(Base):
+    __tablename__ = "collection_packages"
+
+    collection_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("collections.id", ondelete="CASCADE"), primary_key=True
+    )
+    package_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("packages.id", ondelete="CASCADE"), primary_key=True
+    )
+    tenant_id: Mapped[str] = tenant_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AdminCredential(Base):
+    """A CMA token (`cma_` + 32 alphanumerics) with a level: owner, admin or viewer."""
+
+    __tablename__ = "admin_credentials"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant_id: Mapped[str] = tenant_column()
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320), default=None)
+    level: Mapped[str] = mapped_column(String(20))
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    token_hint: Mapped[str] = mapped_column(String(16))
+    expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_used_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_used_ip: Mapped[str | None] = mapped_column(String(64), default=None)
+    created_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_tenant_created", "tenant_id", "created_at"),
+        Index("ix_audit_log_resource", "resource_type", "resource_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = tenant_column()
+    actor: Mapped[str] = mapped_column(String(100))  # root, cma credential id, cli, worker, customer token id
+    actor_kind: Mapped[str] = mapped_column(String(20))  # root | cma | customer | cli | system
+    action: Mapped[str] = mapped_column(String(100))  # e.g. customer.create
+    resource_type: Mapped[str] = mapped_column(String(50))
+    resource_id: Mapped[str | None] = mapped_column(String(255), default=None)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    ip: Mapped[str | None] = mapped_column(String(64), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebhookDelivery(Base):
+    """One incoming webhook delivery (Git providers, Stripe) and what it led to."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index("ix_webhook_deliveries_package", "package_id", "created_at"),
+        UniqueConstraint("tenant_id", "provider", "delivery_id", name="uq_webhook_deliveries_delivery"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = tenant_column()
+    package_id: Mapped[str | None] = mapped_column(
+        String(64), ForeignKey("packages.id", ondelete="SET NULL"), default=None
+    )
+    provider: Mapped[str] = mapped_column(String(30))
+    event: Mapped[str] = mapped_column(String(100))
+    delivery_id: Mapped[str | None] = mapped_column(String(200), default=None)
+    verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    outcome: Mapped[str] = mapped_column(String(50))
+    message: Mapped[str | None] = mapped_column(Text, default=None)
+    task_ids: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, joinedload
 
-from cargoman.db.models import Customer, FrozenVersion, PackageGrant
+from cargoman.db.models import Customer, FrozenVersion, Package, PackageGrant
 
 
 def for_customer(session: Session, tenant_id: str, customer_id: str) -> list[PackageGrant]:
@@ -17,6 +17,15 @@ def for_customer(session: Session, tenant_id: str, customer_id: str) -> list[Pac
             .order_by(PackageGrant.id)
         )
     )
+
+
+def effective_grants(session: Session, tenant_id: str, customer_id: str) -> dict[str, tuple[Package, str]]:
+    """Every package the customer is granted, by name, with the constraint that applies."""
+    return {
+        grant.package.name: (grant.package, grant.version_constraint)
+        for grant in for_customer(session, tenant_id, customer_id)
+        if grant.package is not None
+    }
 
 
 def get(session: Session, tenant_id: str, customer_id: str, package_id: str) -> PackageGrant | None:

@@ -93,11 +93,11 @@ def delete_package(ctx: ServiceContext, name: str, storage: Storage) -> None:
         )
         is not None
     )
-    path = mirror_path(ctx.settings, ctx.tenant_id, url)
+    path = mirror_path(ctx.settings, ctx.tenant_id, url) if url else None
 
     def _remove_files() -> None:
         storage.delete_prefix(prefix)
-        if not mirror_shared:
+        if path is not None and not mirror_shared:
             shutil.rmtree(path, ignore_errors=True)
 
     ctx.after_commit(_remove_files)

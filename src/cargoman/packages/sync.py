@@ -120,9 +120,11 @@ def sync_package(runtime: Runtime, tenant_id: str, package_id: str) -> SyncRepor
         package = repository.get(ctx.session, tenant_id, package_id)
         if package is None:
             return SyncReport()
+        url = package.repository_url
+        if url is None:
+            return SyncReport()  # published by upload only: nothing to fetch
         package.sync_status = "syncing"
         package_name = package.name
-        url = package.repository_url
         known_warnings = {(w.get("ref"), w.get("reference")): w for w in package.sync_warnings or []}
         stored = {
             v.version_normalized: (v.ref_name, v.reference, v.dist_key)

@@ -23,7 +23,7 @@ Env = schemas.Envelope
 
 @router.post("", status_code=201, response_model=Env[schemas.CustomerCreated], summary="Create customer")
 def create_customer(body: schemas.CustomerCreate, admin: Admin, runtime: RuntimeDep) -> dict[str, Any]:
-    with runtime.unit_of_work(admin.actor) as ctx:
+    with admin.unit_of_work(runtime) as ctx:
         created = customers.create_customer(ctx, body.name, body.email, body.external_id, body.expires_at)
         plain = created.first_token.plain
         data = schemas.CustomerCreated(
@@ -42,7 +42,7 @@ def list_customers(
     page: Annotated[PageRequest, Depends(page_request)],
     status: Annotated[schemas.CustomerStatus | None, Query()] = None,
 ) -> dict[str, Any]:
-    with runtime.unit_of_work(admin.actor) as ctx:
+    with admin.unit_of_work(runtime) as ctx:
         result = customers.list_customers(ctx, status, page)
         return list_envelope([serializers.customer(c) for c in result.items], result)
 
@@ -64,14 +64,14 @@ def _detail(ctx: Any, customer_id: str) -> schemas.CustomerDetail:
     summary="Get customer by external id",
 )
 def get_by_external(external_id: str, admin: Admin, runtime: RuntimeDep) -> dict[str, Any]:
-    with runtime.unit_of_work(admin.actor) as ctx:
+    with admin.unit_of_work(runtime) as ctx:
         customer = customers.get_by_external_id(ctx, external_id)
         return envelope(_detail(ctx, customer.id))
 
 
 @router.get("/{customer_id}", response_model=Env[schemas.CustomerDetail], summary="Get customer")
 def get_customer(customer_id: str, admin: Admin, runtime: RuntimeDep) -> dict[str, Any]:
-    with runtime.unit_of_work(admin.actor) as ctx:
+    with admin.unit_of_work(runtime) as ctx:
         return envelope(_detail(ctx, customer_id))
 
 
@@ -79,14 +79,14 @@ def get_customer(customer_id: str, admin: Admin, runtime: RuntimeDep) -> dict[st
 def update_customer(
     customer_id: str, body: schemas.CustomerUpdate, admin: Admin, runtime: RuntimeDep
 ) -> dict[str, Any]:
-    with runtime.unit_of_work(admin.actor) as ctx:
+    with admin.unit_of_work(runtime) as ctx:
         customer = customers.update_customer(ctx, customer_id, body.model_dump(exclude_unset=True))
         return envelope(serializers.customer(customer))
 
 
 @router.delete("/{customer_id}", response_model=Env[schemas.Deleted], summary="Delete customer")
 def delete_customer(customer_id: str, admin: Admin, runtime: RuntimeDep) -> dict[str, Any]:
-    with runtime.unit_of_work(admin.actor) as ctx:
+    with admin.unit_of_work(runtime) as ctx:
         customers.delete_customer(ctx, customer_id)
     return envelope(schemas.Deleted())
 
@@ -98,7 +98,7 @@ def suspend_customer(
     runtime: RuntimeDep,
     body: Annotated[schemas.SuspendRequest | None, Body()] = None,
 ) -> dict[str, Any]:
-    with runtime.unit_of_work(admin.actor) as ctx:
+    with admin.unit_of_work(runtime) as ctx:
         customer = customers.suspend_customer(ctx, customer_id, body.reason if body else None)
         return envelope(serializers.customer(customer))
 
@@ -107,7 +107,7 @@ def suspend_customer(
     "/{customer_id}/reactivate", response_model=Env[schemas.CustomerOut], summary="Reactivate customer"
 )
 def reactivate_customer(customer_id: str, admin: Admin, runtime: RuntimeDep) -> dict[str, Any]:
-    with runtime.unit_of_work(admin.actor) as ctx:
+    with admin.unit_of_work(runtime) as ctx:
         return envelope(serializers.customer(customers.reactivate_customer(ctx, customer_id)))
 
 
@@ -119,7 +119,7 @@ def freeze_customer(
     body: Annotated[schemas.FreezeRequest | None, Body()] = None,
 ) -> dict[str, Any]:
     versions = [(v.package, v.version) for v in body.versions] if body and body.versions else None
-    with runtime.unit_of_work(admin.actor) as ctx:
+    with admin.unit_of_work(runtime) as ctx:
         customers.freeze_customer(ctx, customer_id, versions)
         ctx.session.flush()
         return envelope(_detail(ctx, customer_id))
@@ -134,7 +134,7 @@ def freeze_customer(
 def create_token(
     customer_id: str, body: schemas.TokenCreate, admin: Admin, runtime: RuntimeDep
 ) -> dict[str, Any]:
-    with runtime.unit_of_work(admin.actor) as ctx:
+    with admin.unit_of_work(runtime) as ctx:
         issued = tokens.create_token(
             ctx, customer_id, body.name, body.scope, body.package_scopes, body.expires_at
         )
@@ -143,13 +143,13 @@ def create_token(
 
 @router.get("/{customer_id}/tokens", response_model=Env[list[schemas.TokenOut]], summary="List tokens")
 def list_tokens(customer_id: str, admin: Admin, runtime: RuntimeDep) -> dict[str, Any]:
-    with runtime.unit_of_work(admin.actor) as ctx:
+    with admin.unit_of_work(runtime) as ctx:
         return envelope([serializers.token(t) for t in tokens.list_tokens(ctx, customer_id)])
 
 
 @router.get("/{customer_id}/tokens/{token_id}", response_model=Env[schemas.TokenOut], summary="Get token")
 def get_token(customer_id: str, token_id: str, admin: Admin, runtime: RuntimeDep) -> dict[str, Any]:
-    with runtime.unit_of_work(admin.actor) as ctx:
+    with admin.unit_of_work(runtime) as ctx:
         return envelope(serializers.token(tokens.get_token(ctx, token_id, customer_id)))
 
 
@@ -157,7 +157,7 @@ def get_token(customer_id: str, token_id: str, admin: Admin, runtime: RuntimeDep
     "/{customer_id}/tokens/{token_id}", response_model=Env[schemas.TokenOut], summary="Revoke token"
 )
 def revoke_token(customer_id: str, token_id: str, admin: Admin, runtime: RuntimeDep) -> dict[str, Any]:
-    with runtime.unit_of_work(admin.actor) as ctx:
+    with admin.unit_of_work(runtime) as ctx:
         return envelope(serializers.token(tokens.revoke_token(ctx, token_id, customer_id)))
 
 
@@ -167,7 +167,7 @@ def revoke_token(customer_id: str, token_id: str, admin: Admin, runtime: Runtime
     summary="Rotate token",
 )
 def rotate_token(customer_id: str, token_id: str, admin: Admin, runtime: RuntimeDep) -> dict[str, Any]:
-    with runtime.unit_of_work(admin.actor) as ctx:
+    with admin.unit_of_work(runtime) as ctx:
         issued = tokens.rotate_token(ctx, token_id, customer_id)
         return envelope(serializers.token_created(issued.token, issued.plain, runtime.settings.base_url))
 
@@ -178,7 +178,7 @@ def rotate_token(customer_id: str, token_id: str, admin: Admin, runtime: Runtime
     summary="Regenerate the customer's token (legacy)",
 )
 def regenerate_legacy_token(customer_id: str, admin: Admin, runtime: RuntimeDep) -> dict[str, Any]:
-    with runtime.unit_of_work(admin.actor) as ctx:
+    with admin.unit_of_work(runtime) as ctx:
         issued = tokens.regenerate_legacy_token(ctx, customer_id)
         return envelope(serializers.token_created(issued.token, issued.plain, runtime.settings.base_url))
 
@@ -187,7 +187,7 @@ def regenerate_legacy_token(customer_id: str, admin: Admin, runtime: RuntimeDep)
     "/{customer_id}/token", response_model=Env[schemas.RevokedCount], summary="Revoke all tokens (legacy)"
 )
 def revoke_legacy_token(customer_id: str, admin: Admin, runtime: RuntimeDep) -> dict[str, Any]:
-    with runtime.unit_of_work(admin.actor) as ctx:
+    with admin.unit_of_work(runtime) as ctx:
         return envelope(schemas.RevokedCount(revoked=tokens.revoke_all(ctx, customer_id)))
 
 
@@ -198,7 +198,7 @@ def revoke_legacy_token(customer_id: str, admin: Admin, runtime: RuntimeDep) -> 
     "/{customer_id}/packages", response_model=Env[list[schemas.GrantOut]], summary="List package access"
 )
 def list_grants(customer_id: str, admin: Admin, runtime: RuntimeDep) -> dict[str, Any]:
-    with runtime.unit_of_work(admin.actor) as ctx:
+    with admin.unit_of_work(runtime) as ctx:
         return envelope([serializers.grant(g) for g in grants.list_grants(ctx, customer_id)])
 
 
@@ -209,7 +209,7 @@ def replace_grants(
     customer_id: str, body: schemas.GrantReplace, admin: Admin, runtime: RuntimeDep
 ) -> dict[str, Any]:
     requests = [GrantRequest(item.package, item.constraint) for item in body.packages]
-    with runtime.unit_of_work(admin.actor) as ctx:
+    with admin.unit_of_work(runtime) as ctx:
         return envelope([serializers.grant(g) for g in grants.replace_grants(ctx, customer_id, requests)])
 
 
@@ -222,7 +222,7 @@ def replace_grants(
 def add_grant(
     customer_id: str, body: schemas.GrantCreate, admin: Admin, runtime: RuntimeDep
 ) -> dict[str, Any]:
-    with runtime.unit_of_work(admin.actor) as ctx:
+    with admin.unit_of_work(runtime) as ctx:
         return envelope(serializers.grant(grants.add_grant(ctx, customer_id, body.package, body.constraint)))
 
 
@@ -234,6 +234,6 @@ def add_grant(
 def remove_grant(
     customer_id: str, vendor: str, name: str, admin: Admin, runtime: RuntimeDep
 ) -> dict[str, Any]:
-    with runtime.unit_of_work(admin.actor) as ctx:
+    with admin.unit_of_work(runtime) as ctx:
         grants.remove_grant(ctx, customer_id, f"{vendor}/{name}")
     return envelope(schemas.Deleted())

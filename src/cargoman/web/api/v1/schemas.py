@@ -185,7 +185,10 @@ class GrantReplace(StrictBody):
 
 
 class GrantOut(BaseModel):
-    package: str
+    """A grant names either one package or a collection (all of its current and future packages)."""
+
+    package: str | None
+    collection: str | None = None
     constraint: str
     created_at: datetime
 
@@ -236,7 +239,7 @@ class SyncWarning(BaseModel):
 class PackageOut(BaseModel):
     id: str
     name: str
-    repository_url: str
+    repository_url: str | None
     type: RepositoryType
     description: str | None
     sync_status: str

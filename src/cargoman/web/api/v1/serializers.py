@@ -61,7 +61,10 @@ def token_created(row: CustomerToken, plain: str, base_url: str) -> schemas.Toke
 
 def grant(row: PackageGrant) -> schemas.GrantOut:
     return schemas.GrantOut(
-        package=row.package.name, constraint=row.version_constraint, created_at=row.created_at
+        package=row.package.name if row.package is not None else None,
+        collection=row.collection.slug if row.collection is not None else None,
+        constraint=row.version_constraint,
+        created_at=row.created_at,
     )
 
 

@@ -16,5 +16,5 @@ router = APIRouter(prefix="/tasks", tags=["tasks"], responses=ERRORS)
 
 @router.get("/{task_id}", response_model=schemas.Envelope[schemas.TaskOut], summary="Get task")
 def get_task(task_id: str, admin: Admin, runtime: RuntimeDep) -> dict[str, Any]:
-    with runtime.unit_of_work(admin.actor) as ctx:
+    with admin.unit_of_work(runtime) as ctx:
         return envelope(serializers.task(tasks.get_task(ctx, task_id)))
