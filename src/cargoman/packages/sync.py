@@ -129,6 +129,7 @@ def sync_package(runtime: Runtime, tenant_id: str, package_id: str) -> SyncRepor
         stored = {
             v.version_normalized: (v.ref_name, v.reference, v.dist_key)
             for v in repository.versions_of(ctx.session, tenant_id, package_id)
+            if v.source == "git"
         }
 
     report = SyncReport()
@@ -195,7 +196,12 @@ def sync_package(runtime: Runtime, tenant_id: str, package_id: str) -> SyncRepor
         package = repository.get(ctx.session, tenant_id, package_id)
         if package is None:
             return report
-        rows = {v.version_normalized: v for v in repository.versions_of(ctx.session, tenant_id, package_id)}
+        # Uploaded versions belong to their uploader, not to the repository: a sync leaves them alone.
+        rows = {
+            v.version_normalized: v
+            for v in repository.versions_of(ctx.session, tenant_id, package_id)
+            if v.source == "git"
+        }
         for normalized, row in rows.items():
             if normalized not in keep:
                 report.removed.append(row.version)
