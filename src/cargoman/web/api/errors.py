@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -28,10 +29,14 @@ _HTTP_CODES = {
 }
 
 
-def error_response(status: int, code: str, message: str, **extra: object) -> JSONResponse:
+def error_response(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None, **extra: object
+) -> JSONResponse:
     error: dict[str, object] = {"code": code, "message": message, **extra}
-    headers = {"WWW-Authenticate": 'Bearer realm="Cargoman"'} if status == 401 else None
-    return JSONResponse({"data": None, "error": error}, status_code=status, headers=headers)
+    all_headers = dict(headers or {})
+    if status == 401:
+        all_headers["WWW-Authenticate"] = 'Bearer realm="Cargoman"'
+    return JSONResponse({"data": None, "error": error}, status_code=status, headers=all_headers or None)
 
 
 def _field_of(location: tuple[int | str, ...]) -> str:
@@ -40,6 +45,21 @@ def _field_of(location: tuple[int | str, ...]) -> str:
     for part in parts:
         field += f"[{part}]" if part.isdigit() else (f".{part}" if field else part)
     return field or "body"
+
+
+def _allowed_methods(app: FastAPI, path: str) -> list[str]:
+    patterns: list[tuple[re.Pattern[str], list[str]]] | None = getattr(app.state, "method_patterns", None)
+    if patterns is None:
+        patterns = [
+            (
+                re.compile("^" + re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template)) + "$"),
+                [method.upper() for method in operations],
+            )
+            for template, operations in app.openapi()["paths"].items()
+        ]
+        app.state.method_patterns = patterns
+    methods = {method for pattern, allowed in patterns if pattern.match(path) for method in allowed}
+    return sorted(methods)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -62,12 +82,17 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(400, "VALIDATION_ERROR", f"{field}: {message}", field=field)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "INTERNAL_ERROR" if exc.status_code >= 500 else "ERROR")
         message = exc.detail if isinstance(exc.detail, str) else "Request failed"
         if exc.status_code == 404 and message == "Not Found":
             message = "Resource not found"
-        return error_response(exc.status_code, code, message)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            # The router only names the methods of the first route that matched the path;
+            # list every method any route of this path accepts.
+            headers["Allow"] = ", ".join(_allowed_methods(app, request.url.path))
+        return error_response(exc.status_code, code, message, headers=headers)
 
     @app.exception_handler(DataError)
     async def _data_error(_request: Request, exc: DataError) -> JSONResponse:
