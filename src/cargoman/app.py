@@ -14,6 +14,7 @@ from cargoman.config import Settings, get_settings
 from cargoman.db.migrate import upgrade
 from cargoman.runtime import Runtime
 from cargoman.stats.recorder import UsageRecorder
+from cargoman.tasks.scheduler import TaskScheduler
 from cargoman.web.api.errors import install_error_handlers
 from cargoman.web.api.v1.router import build_router
 from cargoman.web.composer.app import ComposerApp, is_composer_path
@@ -63,14 +64,19 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Car
             upgrade(runtime.engine)
     recorder = UsageRecorder(runtime)
     workers = WorkerPool(runtime, settings.task_num_workers if settings.task_enabled else 0)
+    scheduler = TaskScheduler(runtime) if settings.task_enabled else None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         recorder.start()
         workers.start()
+        if scheduler is not None:
+            scheduler.start()
         try:
             yield
         finally:
+            if scheduler is not None:
+                scheduler.stop()
             workers.stop()
             recorder.stop()
             runtime.dispose()

@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     # When set (e.g. "/protected-dist/"), dist downloads answer with X-Accel-Redirect to this
     # prefix + storage key, so nginx sends the bytes instead of Python.
     dist_accel_redirect_prefix: str | None = None
+    # Largest zip accepted by POST /api/v1/packages/{vendor}/{name}/upload.
+    upload_max_bytes: int = Field(default=50 * 1024 * 1024, ge=1)
 
     # Git
     git_auth_user: str | None = None
@@ -69,6 +71,8 @@ class Settings(BaseSettings):
     task_sync_on_startup: bool = False
     task_cleanup_on_startup: bool = False
     task_max_attempts: int = 5
+    # A running task whose heartbeat is older than this many seconds belongs to a dead process.
+    task_stale_after: int = Field(default=30, ge=1)
     audit_log_retention_days: int = 90
 
     # GraphQL

@@ -4,7 +4,8 @@ A version V of package P is visible to a customer token T of customer C when:
 1. T is not revoked or expired and its scope allows downloads (webhook tokens get 403);
 2. C is active, or frozen and (P, V) is in C's freeze list; suspended/expired -> 403 with why;
 3. P matches T's package scopes (none = all of C's packages);
-4. C holds a grant for P whose constraint V satisfies under Composer's rules;
+4. C holds a grant for P whose constraint V satisfies under Composer's rules; a package granted
+   several times (directly and through collections) is visible under any of its constraints;
 5. V is not yanked.
 """
 
@@ -44,10 +45,12 @@ class CustomerAccess:
     customer_status_reason: str | None
     customer_expires_at: datetime | None
     access_changed_at: datetime
-    # package name -> grant constraint
-    grants: dict[str, str] = field(default_factory=dict)
+    # package name -> the constraints of every grant reaching it (direct and through collections)
+    grants: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # package name -> normalized versions the customer is frozen at
     frozen: dict[str, frozenset[str]] = field(default_factory=dict)
+    # "token" (a stored customer token) or "jwt" (a signed, self-expiring customer JWT)
+    credential_kind: str = "token"
 
     @property
     def is_full(self) -> bool:
@@ -122,7 +125,7 @@ def constraint_allows(constraint: str, version_normalized: str) -> bool:
 class VersionRule:
     """The per-package part of an access profile: equal rules render equal metadata."""
 
-    constraint: str | None  # None = every version (full access)
+    constraints: tuple[str, ...] | None  # None = every version (full access); else any may match
     frozen: frozenset[str] | None  # None = not frozen
 
     def allows(self, version_normalized: str, yanked: bool) -> bool:
@@ -130,12 +133,21 @@ class VersionRule:
             return False
         if self.frozen is not None and version_normalized not in self.frozen:
             return False
-        if self.constraint is None:
+        if self.constraints is None:
             return True
-        return constraint_allows(self.constraint, version_normalized)
+        return any(constraint_allows(c, version_normalized) for c in self.constraints)
 
 
-FULL_RULE = VersionRule(constraint=None, frozen=None)
+FULL_RULE = VersionRule(constraints=None, frozen=None)
+
+
+def combine_constraints(constraints: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """The union of several grants' constraints in a canonical form, so equal unions compare equal.
+
+    `*` already allows everything (dev branches included), so it absorbs the others.
+    """
+    unique = sorted(set(constraints))
+    return ("*",) if "*" in unique else tuple(unique)
 
 
 def version_rule(access: Access, package_name: str) -> VersionRule | None:
@@ -146,4 +158,4 @@ def version_rule(access: Access, package_name: str) -> VersionRule | None:
         return None
     name = package_name.lower()
     frozen = access.frozen.get(name, frozenset()) if access.customer_status == "frozen" else None
-    return VersionRule(constraint=access.grants[name], frozen=frozen)
+    return VersionRule(constraints=access.grants[name], frozen=frozen)

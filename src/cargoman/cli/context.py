@@ -39,7 +39,7 @@ def runtime() -> Runtime:
 @contextmanager
 def unit(as_json: bool = False) -> Iterator[ServiceContext]:
     try:
-        with runtime().unit_of_work("cli") as ctx:
+        with runtime().unit_of_work("cli", actor_kind="cli") as ctx:
             yield ctx
     except CargomanError as exc:
         if as_json:

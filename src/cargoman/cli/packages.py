@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
 
 from cargoman.cli.context import EXIT_ERROR, runtime, unit
 from cargoman.cli.output import JsonOption, console, emit, err_console, print_json, print_table
-from cargoman.db.models import DEFAULT_TENANT_ID
+from cargoman.db.models import DEFAULT_TENANT_ID, Package
 from cargoman.packages import service
 from cargoman.packages.sync import sync_package
 from cargoman.pagination import MAX_PER_PAGE, PageRequest
-from cargoman.web.api.v1 import serializers
+from cargoman.web.api.v1 import package_schemas, serializers
 
 app = typer.Typer(help="Manage packages.", no_args_is_help=True)
 
@@ -24,12 +25,19 @@ def add(
         str | None, typer.Option("--name", help="vendor/name; read from composer.json if omitted.")
     ] = None,
     repository_type: Annotated[str, typer.Option("--type", help="git, github, gitlab or bitbucket.")] = "git",
+    monorepo: Annotated[
+        str | None,
+        typer.Option(
+            "--monorepo",
+            help='Glob of the children\'s composer.json, e.g. "packages/*/composer.json" (needs --name).',
+        ),
+    ] = None,
     no_sync: Annotated[bool, typer.Option("--no-sync", help="Only queue the first sync.")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Add a package from a Git repository and sync it."""
+    """Add a package (or with --monorepo a monorepo root) from a Git repository and sync it."""
     with unit(as_json) as ctx:
-        added = service.add_package(ctx, url, repository_type, name)
+        added = service.add_package(ctx, url, repository_type, name, monorepo)
         package_id, package_name = added.package.id, added.package.name
     report = None if no_sync else _sync_now(package_id, package_name, as_json)
     with unit(as_json) as ctx:
@@ -108,14 +116,15 @@ def sync(
         raise typer.Exit(EXIT_ERROR)
     with unit(as_json) as ctx:
         if all_packages:
-            targets = [(p.id, p.name) for p in service.list_packages(ctx, PageRequest(1, MAX_PER_PAGE)).items]
-            page = 2
-            while len(targets) == (page - 1) * MAX_PER_PAGE:
-                more = service.list_packages(ctx, PageRequest(page, MAX_PER_PAGE)).items
-                targets += [(p.id, p.name) for p in more]
-                page += 1
+            everything = _all(lambda request: service.list_packages(ctx, request).items)
+            # Monorepo children are synced by their root.
+            targets = [
+                (p.id, service.start_direct_sync(ctx, p.name).name)
+                for p in everything
+                if p.parent_id is None and p.repository_url is not None
+            ]
         else:
-            package = service.get_package(ctx, name or "")
+            package = service.start_direct_sync(ctx, name or "")
             targets = [(package.id, package.name)]
     reports = {
         package_name: _sync_now(package_id, package_name, as_json) for package_id, package_name in targets
@@ -145,3 +154,82 @@ def delete(
     with unit(as_json) as ctx:
         service.delete_package(ctx, name, runtime().storage)
     emit(as_json, {"deleted": True, "name": name}, "Package deleted")
+
+
+def _all(fetch: Callable[[PageRequest], list[Package]]) -> list[Package]:
+    """Every row of a paginated listing."""
+    rows: list[Package] = []
+    page = 1
+    while True:
+        batch = fetch(PageRequest(page, MAX_PER_PAGE))
+        rows += batch
+        if len(batch) < MAX_PER_PAGE:
+            return rows
+        page += 1
+
+
+monorepo_app = typer.Typer(
+    help="Monorepos: one repository, one package per matching folder.", no_args_is_help=True
+)
+app.add_typer(monorepo_app, name="monorepo")
+
+
+@monorepo_app.command("list")
+def monorepo_list(as_json: JsonOption = False) -> None:
+    """List monorepo root packages."""
+    with unit(as_json) as ctx:
+        roots = _all(lambda request: service.list_monorepo_roots(ctx, request).items)
+        rows = [
+            {**serializers.package(root).model_dump(mode="json"), "glob": root.monorepo_glob}
+            for root in roots
+        ]
+    if as_json:
+        print_json(rows)
+        return
+    print_table(
+        f"Monorepos ({len(rows)})",
+        ["name", "repository", "glob", "status", "last synced"],
+        [[r["name"], r["repository_url"], r["glob"], r["sync_status"], r["last_synced_at"]] for r in rows],
+    )
+
+
+@monorepo_app.command("children")
+def monorepo_children(name: str, as_json: JsonOption = False) -> None:
+    """List the child packages of a monorepo root."""
+    with unit(as_json) as ctx:
+        info = service.monorepo_info(ctx, name)
+        rows = [
+            package_schemas.monorepo_child(child, info.version_counts.get(child.id, 0)).model_dump(
+                mode="json"
+            )
+            for child in info.children
+        ]
+    if as_json:
+        print_json(rows)
+        return
+    print_table(
+        f"Children of {name} ({len(rows)})",
+        ["name", "folder", "versions", "status", "last synced"],
+        [[r["name"], r["subdir"], r["version_count"], r["sync_status"], r["last_synced_at"]] for r in rows],
+    )
+
+
+@monorepo_app.command("sync")
+def monorepo_sync(name: str, as_json: JsonOption = False) -> None:
+    """Sync a monorepo now: one fetch, then every child."""
+    with unit(as_json) as ctx:
+        root = service.start_direct_sync(ctx, service.get_monorepo_root(ctx, name).name)
+        root_id, root_name = root.id, root.name
+    report = _sync_now(root_id, root_name, as_json)
+    children: dict[str, dict[str, Any]] = report.get("children", {})  # type: ignore[assignment]
+    if as_json:
+        print_json(report)
+        return
+    print_table(
+        f"Sync of {root_name}",
+        ["package", "added", "updated", "removed", "unchanged", "warnings"],
+        [
+            [n, len(r["added"]), len(r["updated"]), len(r["removed"]), r["unchanged"], r["warnings"]]
+            for n, r in children.items()
+        ],
+    )

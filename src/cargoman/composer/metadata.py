@@ -55,6 +55,7 @@ def version_entry(
     dist_sha1: str | None,
     released_at: str | None,
     default_branch: bool = False,
+    deprecated: bool = False,
 ) -> dict[str, Any]:
     entry: dict[str, Any] = {"name": name, "version": version, "version_normalized": version_normalized}
     entry.update(manifest)
@@ -64,6 +65,9 @@ def version_entry(
         entry["time"] = released_at
     if default_branch:
         entry["default-branch"] = True
+    if deprecated:
+        # Not a Composer key (clients ignore unknown keys); tooling reading the metadata can warn.
+        entry["deprecated"] = True
     return entry
 
 

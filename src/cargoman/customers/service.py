@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from cargoman import validation
 from cargoman.access.policy import CUSTOMER_STATUSES
+from cargoman.audit.snapshot import snapshot
 from cargoman.composer.versions import sort_versions
 from cargoman.customers import repository
 from cargoman.db.models import Customer, FrozenVersion
@@ -22,6 +23,10 @@ from cargoman.security import new_id
 from cargoman.stamps import next_change_stamp
 from cargoman.timeutil import utcnow
 from cargoman.tokens.service import IssuedToken, create_token
+
+RESOURCE_TYPE = "customer"
+AUDITED_FIELDS = ("name", "email", "external_id", "status", "status_reason", "expires_at")
+STATUS_FIELDS = ("status", "status_reason", "expires_at")
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,13 @@ def create_customer(
     except IntegrityError as exc:
         raise Conflict("A customer with this external id already exists") from exc
     token = create_token(ctx, customer.id, name="Default token", scope="admin")
+    ctx.audit(
+        "customer.create",
+        RESOURCE_TYPE,
+        customer.id,
+        None,
+        {**snapshot(customer, AUDITED_FIELDS), "first_token_id": token.token.id},
+    )
     return CreatedCustomer(customer=customer, first_token=token)
 
 
@@ -93,6 +105,8 @@ def update_customer(ctx: ServiceContext, customer_id: str, changes: dict[str, An
     unknown = set(changes) - set(UPDATABLE_FIELDS)
     if unknown:
         raise ValidationFailed(sorted(unknown)[0], "cannot be changed")
+    changed_fields = tuple(name for name in UPDATABLE_FIELDS if name in changes)
+    before = snapshot(customer, changed_fields)
     if "name" in changes:
         if changes["name"] is None:
             raise ValidationFailed("name", "must not be empty")
@@ -109,13 +123,16 @@ def update_customer(ctx: ServiceContext, customer_id: str, changes: dict[str, An
         customer.access_changed_at = next_change_stamp(ctx)
         ctx.changed()
     customer.updated_at = utcnow()
+    ctx.audit("customer.update", RESOURCE_TYPE, customer.id, before, snapshot(customer, changed_fields))
     return customer
 
 
 def delete_customer(ctx: ServiceContext, customer_id: str) -> None:
     customer = get_customer(ctx, customer_id)
+    before = snapshot(customer, AUDITED_FIELDS)
     ctx.session.delete(customer)
     ctx.changed()
+    ctx.audit("customer.delete", RESOURCE_TYPE, customer_id, before, None)
 
 
 def _set_status(ctx: ServiceContext, customer: Customer, status: str, reason: str | None) -> None:
@@ -128,22 +145,28 @@ def _set_status(ctx: ServiceContext, customer: Customer, status: str, reason: st
 
 def suspend_customer(ctx: ServiceContext, customer_id: str, reason: str | None = None) -> Customer:
     customer = get_customer(ctx, customer_id)
+    before = snapshot(customer, STATUS_FIELDS)
     _set_status(ctx, customer, "suspended", reason.strip() if reason and reason.strip() else None)
+    ctx.audit("customer.suspend", RESOURCE_TYPE, customer.id, before, snapshot(customer, STATUS_FIELDS))
     return customer
 
 
 def reactivate_customer(ctx: ServiceContext, customer_id: str) -> Customer:
     customer = get_customer(ctx, customer_id)
+    before = snapshot(customer, STATUS_FIELDS)
     grants_repository.clear_frozen(ctx.session, ctx.tenant_id, customer.id)
     if customer.expires_at is not None and customer.expires_at <= utcnow():
         customer.expires_at = None
     _set_status(ctx, customer, "active", None)
+    ctx.audit("customer.reactivate", RESOURCE_TYPE, customer.id, before, snapshot(customer, STATUS_FIELDS))
     return customer
 
 
 def expire_customer(ctx: ServiceContext, customer_id: str) -> Customer:
     customer = get_customer(ctx, customer_id)
+    before = snapshot(customer, STATUS_FIELDS)
     _set_status(ctx, customer, "expired", None)
+    ctx.audit("customer.expire", RESOURCE_TYPE, customer.id, before, snapshot(customer, STATUS_FIELDS))
     return customer
 
 
@@ -154,7 +177,9 @@ def freeze_customer(
     from cargoman.access.policy import constraint_allows
 
     customer = get_customer(ctx, customer_id)
+    before = snapshot(customer, STATUS_FIELDS)
     granted = grants_repository.effective_grants(ctx.session, ctx.tenant_id, customer.id)
+    package_names = {package.id: name for name, (package, _) in granted.items()}
     chosen: list[tuple[str, str, str]] = []  # package_id, pretty, normalized
     if versions:
         for index, (package_name, version) in enumerate(versions):
@@ -191,6 +216,12 @@ def freeze_customer(
             )
         )
     _set_status(ctx, customer, "frozen", None)
+    frozen = [
+        {"package": package_names.get(package_id, package_id), "version": pretty}
+        for package_id, pretty, _ in dict.fromkeys(chosen)
+    ]
+    after = {**snapshot(customer, STATUS_FIELDS), "frozen_versions": frozen}
+    ctx.audit("customer.freeze", RESOURCE_TYPE, customer.id, before, after)
     return customer
 
 

@@ -26,6 +26,7 @@ class VersionSnapshot:
     dist_size: int | None
     released_at: str | None
     yanked: bool
+    deprecated: bool
 
 
 @dataclass(frozen=True)
@@ -46,8 +47,8 @@ class PackageSnapshot:
 
 def load_snapshot(session: Session, tenant_id: str, name: str) -> PackageSnapshot | None:
     package = session.scalar(select(Package).where(Package.tenant_id == tenant_id, Package.name == name))
-    if package is None:
-        return None
+    if package is None or package.monorepo_glob is not None:
+        return None  # a monorepo root has no versions of its own; its children are the packages
     rows = session.scalars(
         select(Version).where(Version.tenant_id == tenant_id, Version.package_id == package.id)
     )
@@ -70,6 +71,7 @@ def load_snapshot(session: Session, tenant_id: str, name: str) -> PackageSnapsho
                 dist_size=row.dist_size,
                 released_at=isoformat(row.released_at),
                 yanked=row.yanked,
+                deprecated=row.deprecated,
             )
             for row in rows
         ),

@@ -18,13 +18,15 @@ import orjson
 
 from cargoman.composer.metadata import manifest_from_composer_json
 from cargoman.composer.versions import branch_version, sort_versions, tag_version
-from cargoman.db.models import Version
+from cargoman.db.models import Package, Version
 from cargoman.gitsync.archive import build_archives
-from cargoman.gitsync.mirror import Ref
-from cargoman.packages import repository
+from cargoman.gitsync.mirror import Mirror, Ref
+from cargoman.packages import monorepo, repository
 from cargoman.packages.mirrors import locked, open_mirror
+from cargoman.packages.monorepo import manifest_path
 from cargoman.packages.service import dist_prefix
-from cargoman.runtime import Runtime
+from cargoman.runtime import Runtime, ServiceContext
+from cargoman.security import new_id
 from cargoman.stamps import next_change_stamp
 from cargoman.timeutil import isoformat, utcnow
 
@@ -37,10 +39,15 @@ class Candidate:
     ref: Ref
     version: str
     version_normalized: str
+    subdir: str | None = None  # monorepo children: the folder the package lives in at this ref
 
     @property
     def is_branch(self) -> bool:
         return self.ref.kind == "branch"
+
+    @property
+    def manifest_path(self) -> str:
+        return manifest_path(self.subdir)
 
 
 @dataclass
@@ -50,22 +57,36 @@ class SyncReport:
     removed: list[str] = field(default_factory=list)
     unchanged: int = 0
     warnings: list[dict[str, Any]] = field(default_factory=list)
+    # Monorepo roots: one report per child package.
+    children: dict[str, SyncReport] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        result: dict[str, Any] = {
             "added": self.added,
             "updated": self.updated,
             "removed": self.removed,
             "unchanged": self.unchanged,
             "warnings": len(self.warnings),
         }
+        if self.children:
+            result["children"] = {name: report.as_dict() for name, report in self.children.items()}
+        return result
+
+    def include_child(self, name: str, child: SyncReport) -> None:
+        self.children[name] = child
+        self.added += [f"{name} {version}" for version in child.added]
+        self.updated += [f"{name} {version}" for version in child.updated]
+        self.removed += [f"{name} {version}" for version in child.removed]
+        self.unchanged += child.unchanged
 
 
 def _warning(ref: Ref, message: str) -> dict[str, Any]:
     return {"ref": ref.name, "kind": ref.kind, "reference": ref.commit, "message": message}
 
 
-def _candidates(refs: list[Ref], warnings: list[dict[str, Any]]) -> list[Candidate]:
+def _candidates(
+    refs: list[Ref], warnings: list[dict[str, Any]], subdirs: dict[Ref, str] | None = None
+) -> list[Candidate]:
     by_normalized: dict[str, Candidate] = {}
     # Exact tag names (1.0.0) win over prefixed ones (v1.0.0) when both name one version.
     for ref in sorted(refs, key=lambda r: (r.kind, r.name.lower().startswith(("v", "release-")), r.name)):
@@ -87,7 +108,7 @@ def _candidates(refs: list[Ref], warnings: list[dict[str, Any]]) -> list[Candida
                 _warning(ref, f"{ref.kind} '{ref.name}' names the same version as '{other}'; skipped")
             )
             continue
-        by_normalized[normalized] = Candidate(ref, pretty, normalized)
+        by_normalized[normalized] = Candidate(ref, pretty, normalized, subdirs.get(ref) if subdirs else None)
     return list(by_normalized.values())
 
 
@@ -115,15 +136,63 @@ def _read_manifest(raw: bytes | None, package_name: str, ref: Ref) -> dict[str, 
 
 
 def sync_package(runtime: Runtime, tenant_id: str, package_id: str) -> SyncReport:
+    """Fetch the package's repository and bring its versions in line with the refs.
+
+    A monorepo root syncs all its children from one fetch; asking for a child syncs its root.
+    """
+    with runtime.unit_of_work("worker", tenant_id) as ctx:
+        package = repository.get(ctx.session, tenant_id, package_id)
+        if package is None:
+            return SyncReport()
+        root_id = package.parent_id
+        url = package.repository_url
+        if root_id is None and url is not None:
+            package.sync_status = "syncing"
+        glob = package.monorepo_glob
+        root_name = package.name
+    if root_id is not None:
+        return sync_package(runtime, tenant_id, root_id)
+    if url is None:
+        return SyncReport()  # published by upload only: nothing to fetch
+
+    mirror = open_mirror(runtime.settings, tenant_id, url)
+    try:
+        with locked(mirror.path):
+            mirror.sync()
+            refs = mirror.list_refs()
+            default_branch = mirror.default_branch()
+        if glob is not None:
+            return _sync_monorepo(
+                runtime, tenant_id, package_id, root_name, glob, mirror, refs, default_branch
+            )
+    except Exception as exc:
+        _record_failure(runtime, tenant_id, package_id, str(exc))
+        raise
+    return _sync_versions(runtime, tenant_id, package_id, mirror, refs, default_branch)
+
+
+def _sync_versions(
+    runtime: Runtime,
+    tenant_id: str,
+    package_id: str,
+    mirror: Mirror,
+    refs: list[Ref],
+    default_branch: str | None,
+    *,
+    subdirs: dict[Ref, str] | None = None,
+    blobs: dict[tuple[str, str], bytes | None] | None = None,
+    extra_warnings: list[dict[str, Any]] | None = None,
+) -> SyncReport:
+    """Make the package's git versions match ``refs`` of the already fetched ``mirror``.
+
+    ``subdirs`` (monorepo children) names the folder the package is read and archived from at each ref;
+    ``blobs`` are composer.json files already read.
+    """
     settings = runtime.settings
     with runtime.unit_of_work("worker", tenant_id) as ctx:
         package = repository.get(ctx.session, tenant_id, package_id)
         if package is None:
             return SyncReport()
-        url = package.repository_url
-        if url is None:
-            return SyncReport()  # published by upload only: nothing to fetch
-        package.sync_status = "syncing"
         package_name = package.name
         known_warnings = {(w.get("ref"), w.get("reference")): w for w in package.sync_warnings or []}
         stored = {
@@ -132,22 +201,14 @@ def sync_package(runtime: Runtime, tenant_id: str, package_id: str) -> SyncRepor
             if v.source == "git"
         }
 
-    report = SyncReport()
-    mirror = open_mirror(settings, tenant_id, url)
-    try:
-        with locked(mirror.path):
-            mirror.sync()
-            refs = mirror.list_refs()
-            default_branch = mirror.default_branch()
-    except Exception as exc:
-        _record_failure(runtime, tenant_id, package_id, str(exc))
-        raise
-
-    candidates = _candidates(refs, report.warnings)
+    report = SyncReport(warnings=list(extra_warnings or []))
+    candidates = _candidates(refs, report.warnings, subdirs)
     changed = [
         c
         for c in candidates
+        # A version whose archive was deleted (dist_key None) is rebuilt even if its ref did not move.
         if stored.get(c.version_normalized, (None, None, None))[:2] != (c.ref.name, c.ref.commit)
+        or stored[c.version_normalized][2] is None
     ]
     report.unchanged = len(candidates) - len(changed)
     # Refs already known to be broken at the same commit keep their warning without a re-read.
@@ -158,12 +219,18 @@ def sync_package(runtime: Runtime, tenant_id: str, package_id: str) -> SyncRepor
             report.warnings.append(known)
         else:
             to_read.append(candidate)
-    blobs = mirror.read_blobs([(c.ref.commit, "composer.json") for c in to_read])
+    already_read = blobs or {}
+    missing = [
+        (c.ref.commit, c.manifest_path)
+        for c in to_read
+        if (c.ref.commit, c.manifest_path) not in already_read
+    ]
+    read = {**already_read, **mirror.read_blobs(missing)} if missing else already_read
     manifests: dict[str, dict[str, Any]] = {}
     valid: list[Candidate] = []
     for candidate in to_read:
         parsed = _read_manifest(
-            blobs.get((candidate.ref.commit, "composer.json")), package_name, candidate.ref
+            read.get((candidate.ref.commit, candidate.manifest_path)), package_name, candidate.ref
         )
         if isinstance(parsed, str):
             report.warnings.append(_warning(candidate.ref, parsed))
@@ -173,23 +240,25 @@ def sync_package(runtime: Runtime, tenant_id: str, package_id: str) -> SyncRepor
 
     skipped = {w["ref"] for w in report.warnings}
     keep = {c.version_normalized for c in candidates if c.ref.name not in skipped}
-    commits = sorted({c.ref.commit for c in valid})
+    sources = sorted({(c.ref.commit, c.subdir) for c in valid}, key=lambda s: (s[0], s[1] or ""))
+    commits = sorted({commit for commit, _ in sources})
     times = mirror.commit_time(commits) if commits else {}
     prefix = dist_prefix(tenant_id, package_name)
     archive_keys: dict[str, Any] = {}
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=settings.data_dir, prefix="sync-") as scratch:
-        built = build_archives(mirror, [(commit, None) for commit in commits], Path(scratch), ARCHIVE_WORKERS)
+        built = build_archives(mirror, sources, Path(scratch), ARCHIVE_WORKERS)
 
-        def store(commit: str) -> None:
-            result = built[(commit, None)]
+        def store(source: tuple[str, str | None]) -> None:
+            commit = source[0]
+            result = built[source]
             key = f"{prefix}{commit}.zip"
             runtime.storage.put_file(key, result.path)
             archive_keys[commit] = (key, result)
 
         # Storing is mostly waiting on fsync, so several stores overlap well.
         with ThreadPoolExecutor(max_workers=STORE_WORKERS, thread_name_prefix="store-archive") as pool:
-            list(pool.map(store, commits))
+            list(pool.map(store, sources))
 
     obsolete_keys: set[str] = set()
     with runtime.unit_of_work("worker", tenant_id) as ctx:
@@ -249,6 +318,115 @@ def sync_package(runtime: Runtime, tenant_id: str, package_id: str) -> SyncRepor
     for key in obsolete_keys:
         runtime.storage.delete(key)
     return report
+
+
+def _sync_monorepo(
+    runtime: Runtime,
+    tenant_id: str,
+    root_id: str,
+    root_name: str,
+    glob: str,
+    mirror: Mirror,
+    refs: list[Ref],
+    default_branch: str | None,
+) -> SyncReport:
+    """Find the children at every ref, create the new ones, sync each; children gone lose their versions."""
+    found = monorepo.scan(mirror, refs, glob, root_name, default_branch)
+    report = SyncReport(warnings=list(found.warnings))
+    targets: dict[str, str] = {}  # child id -> name
+    with runtime.unit_of_work("worker", tenant_id) as ctx:
+        root = repository.get(ctx.session, tenant_id, root_id)
+        if root is None:
+            return report
+        children = {child.name: child for child in repository.children_of(ctx.session, tenant_id, root_id)}
+        for name in sorted(found.found):
+            folder = found.current_folder[name]
+            child = children.get(name) or repository.get_by_name(ctx.session, tenant_id, name)
+            if child is None:
+                child = _create_child(ctx, root, name, folder)
+            elif child.parent_id != root_id:
+                report.warnings.append(
+                    {
+                        "ref": "*",
+                        "kind": "monorepo",
+                        "reference": None,
+                        "message": f"{folder} declares {name}, which is already a separate package; skipped",
+                    }
+                )
+                continue
+            elif child.subdir != folder:
+                ctx.audit("package.update", "package", name, {"subdir": child.subdir}, {"subdir": folder})
+                child.subdir = folder
+            targets[child.id] = name
+        gone = {child.id: name for name, child in children.items() if child.id not in targets}
+    attributed: set[tuple[Ref, str]] = set()
+    for child_id, name in targets.items():
+        folder = found.current_folder[name]
+        subdirs = found.found[name]
+        # A ref where the child's folder holds an unreadable composer.json is that child's broken version.
+        broken = [
+            _warning(ref, message)
+            for (ref, broken_folder), message in found.broken.items()
+            if broken_folder == folder and ref not in subdirs
+        ]
+        attributed |= {(ref, folder) for ref in refs if (ref, folder) in found.broken}
+        child_report = _sync_versions(
+            runtime,
+            tenant_id,
+            child_id,
+            mirror,
+            list(subdirs),
+            default_branch,
+            subdirs=subdirs,
+            blobs=found.blobs,
+            extra_warnings=broken,
+        )
+        report.include_child(name, child_report)
+    for child_id, name in gone.items():
+        missing = {
+            "ref": "*",
+            "kind": "monorepo",
+            "reference": None,
+            "message": f"no composer.json matching {glob} declares {name} any more",
+        }
+        report.include_child(
+            name,
+            _sync_versions(
+                runtime, tenant_id, child_id, mirror, [], default_branch, extra_warnings=[missing]
+            ),
+        )
+    report.warnings += [
+        {**_warning(ref, message), "message": f"{folder}: {message}"}
+        for (ref, folder), message in found.broken.items()
+        if (ref, folder) not in attributed
+    ]
+    with runtime.unit_of_work("worker", tenant_id) as ctx:
+        root = repository.get(ctx.session, tenant_id, root_id)
+        if root is not None:
+            root.sync_status = "ready"
+            root.sync_error = None
+            root.sync_warnings = sorted(report.warnings, key=lambda w: (w["kind"], w["ref"]))
+            root.last_synced_at = utcnow()
+            root.default_branch = default_branch
+    return report
+
+
+def _create_child(ctx: ServiceContext, root: Package, name: str, folder: str) -> Package:
+    child = Package(
+        id=new_id("pkg"),
+        tenant_id=root.tenant_id,
+        name=name,
+        repository_url=root.repository_url,
+        repository_type=root.repository_type,
+        parent_id=root.id,
+        subdir=folder,
+        sync_warnings=[],
+    )
+    ctx.session.add(child)
+    ctx.session.flush()
+    ctx.audit("package.create", "package", name, None, {"parent": root.name, "subdir": folder})
+    ctx.changed()  # a new name in packages.json
+    return child
 
 
 def _description(versions: list[Version], default_branch: str | None) -> str | None:

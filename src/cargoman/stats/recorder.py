@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from cargoman.db.models import CustomerToken, DownloadEvent
 from cargoman.runtime import Runtime
+from cargoman.stats import repository as stats_repository
 from cargoman.timeutil import utcnow
 
 log = logging.getLogger("cargoman.stats")
@@ -79,12 +82,13 @@ class UsageRecorder:
                     .where(CustomerToken.id == token_id)
                     .values(last_used_at=at, last_used_ip=ip)
                 )
+            pretty = _pretty_versions(ctx.session, [e for e in events if e.kind == "install"])
             ctx.session.add_all(
                 DownloadEvent(
                     tenant_id=event.tenant_id,
                     kind=event.kind,
                     package_name=event.package_name,
-                    version=event.version,
+                    version=pretty.get((event.tenant_id, event.package_name, event.version), event.version),
                     customer_id=event.customer_id,
                     token_id=event.token_id,
                     ip=event.ip,
@@ -92,3 +96,21 @@ class UsageRecorder:
                 )
                 for event in events
             )
+
+
+def _pretty_versions(session: Session, events: list[UsageEvent]) -> dict[tuple[str, str, str], str]:
+    """(tenant, package, version as reported) -> the pretty version of that release.
+
+    Composer reports installs with normalized versions (`1.0.0.0`, `2.9999999.9999999.9999999-dev`)
+    while downloads carry the pretty one (`1.0.0`, `2.x-dev`); storing installs under the pretty
+    version makes the per-version figures of both line up.
+    """
+    wanted: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for event in events:
+        wanted[(event.tenant_id, event.package_name)].add(event.version)
+    mapping: dict[tuple[str, str, str], str] = {}
+    for (tenant_id, package_name), versions in wanted.items():
+        for pretty, normalized in stats_repository.version_names(session, tenant_id, package_name, versions):
+            mapping[(tenant_id, package_name, normalized)] = pretty
+            mapping[(tenant_id, package_name, pretty)] = pretty
+    return mapping

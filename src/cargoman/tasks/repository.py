@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, delete, select, update
 from sqlalchemy.orm import Session
 
-from cargoman.db.models import Task
+from cargoman.db.models import Package, Task, Tenant
 
 
 def get(session: Session, tenant_id: str, task_id: str) -> Task | None:
@@ -65,3 +66,54 @@ def active_for_package(session: Session, tenant_id: str, kind: str, package_id: 
         if task.payload.get("package_id") == package_id:
             return task
     return None
+
+
+def list_query(tenant_id: str, status: str | None = None, kind: str | None = None) -> Select[Any]:
+    query = select(Task).where(Task.tenant_id == tenant_id)
+    if status is not None:
+        query = query.where(Task.status == status)
+    if kind is not None:
+        query = query.where(Task.kind == kind)
+    return query.order_by(Task.created_at.desc(), Task.id)
+
+
+def due_of_kind(session: Session, tenant_id: str, kind: str, now: datetime) -> Task | None:
+    """A queued task of this kind that is due now (one waiting out a retry backoff does not count)."""
+    return session.scalar(
+        select(Task)
+        .where(
+            Task.tenant_id == tenant_id, Task.kind == kind, Task.status == "pending", Task.run_after <= now
+        )
+        .order_by(Task.created_at)
+        .limit(1)
+    )
+
+
+def delete_finished_before(session: Session, tenant_id: str, before: datetime) -> int:
+    result = session.execute(
+        delete(Task).where(
+            Task.tenant_id == tenant_id,
+            Task.status.in_(("completed", "failed")),
+            Task.finished_at < before,
+        )
+    )
+    return result.rowcount  # type: ignore[attr-defined]
+
+
+def syncable_packages(session: Session, tenant_id: str) -> list[tuple[str, str]]:
+    """(id, name) of the packages a sync-all fetches: those with a repository, roots of monorepos only."""
+    rows = session.execute(
+        select(Package.id, Package.name)
+        .where(
+            Package.tenant_id == tenant_id,
+            Package.repository_url.is_not(None),
+            Package.parent_id.is_(None),
+        )
+        .order_by(Package.name)
+    )
+    return [(package_id, name) for package_id, name in rows]
+
+
+def active_tenant_ids(session: Session) -> list[str]:
+    """Tenants the scheduler queues periodic work for (the scheduler acts for all of them)."""
+    return list(session.scalars(select(Tenant.id).where(Tenant.status == "active").order_by(Tenant.id)))

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from cargoman import validation
 from cargoman.access.policy import TOKEN_SCOPES
+from cargoman.audit.snapshot import snapshot
 from cargoman.db.models import CustomerToken
 from cargoman.errors import NotFound, ValidationFailed
 from cargoman.runtime import ServiceContext
@@ -15,6 +16,9 @@ from cargoman.timeutil import utcnow
 from cargoman.tokens import repository
 
 MAX_TOKENS_PER_CUSTOMER = 50
+RESOURCE_TYPE = "customer_token"
+# What an audit entry may show of a token: the hint, never the digest.
+AUDITED_FIELDS = ("customer_id", "name", "scope", "package_scopes", "expires_at", "token_hint")
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,19 @@ def create_token(
     scope: str = "admin",
     package_scopes: list[str] | None = None,
     expires_at: datetime | None = None,
+) -> IssuedToken:
+    issued = _issue_token(ctx, customer_id, name, scope, package_scopes, expires_at)
+    ctx.audit("token.create", RESOURCE_TYPE, issued.token.id, None, snapshot(issued.token, AUDITED_FIELDS))
+    return issued
+
+
+def _issue_token(
+    ctx: ServiceContext,
+    customer_id: str,
+    name: str,
+    scope: str,
+    package_scopes: list[str] | None,
+    expires_at: datetime | None,
 ) -> IssuedToken:
     _customer_exists(ctx, customer_id)
     if scope not in TOKEN_SCOPES:
@@ -86,29 +103,52 @@ def revoke_token(ctx: ServiceContext, token_id: str, customer_id: str | None = N
     token = get_token(ctx, token_id, customer_id)
     token.revoked_at = utcnow()
     ctx.changed()
+    ctx.audit(
+        "token.revoke",
+        RESOURCE_TYPE,
+        token.id,
+        snapshot(token, AUDITED_FIELDS),
+        snapshot(token, ("revoked_at",)),
+    )
     return token
 
 
 def rotate_token(ctx: ServiceContext, token_id: str, customer_id: str | None = None) -> IssuedToken:
     """A new secret for the same token settings; the old secret stops working at once."""
     token = get_token(ctx, token_id, customer_id)
+    before = {"token_hint": token.token_hint}
     plain = new_customer_token()
     token.token_digest = token_digest(plain)
     token.token_hint = token_hint(plain)
     ctx.changed()
+    ctx.audit("token.rotate", RESOURCE_TYPE, token.id, before, {"token_hint": token.token_hint})
     return IssuedToken(token=token, plain=plain)
 
 
 def revoke_all(ctx: ServiceContext, customer_id: str) -> int:
+    revoked = _revoke_all(ctx, customer_id)
+    ctx.audit("token.revoke_all", "customer", customer_id, {"token_ids": revoked}, {"revoked": len(revoked)})
+    return len(revoked)
+
+
+def _revoke_all(ctx: ServiceContext, customer_id: str) -> list[str]:
     tokens = list_tokens(ctx, customer_id)
     now = utcnow()
     for token in tokens:
         token.revoked_at = now
     ctx.changed()
-    return len(tokens)
+    return [token.id for token in tokens]
 
 
 def regenerate_legacy_token(ctx: ServiceContext, customer_id: str) -> IssuedToken:
-    """Legacy single-token model: replace every token with one admin-scope token."""
-    revoke_all(ctx, customer_id)
-    return create_token(ctx, customer_id, name="Default token", scope="admin")
+    """Legacy single-token model: replace every token with one admin-scope token (one audit entry)."""
+    revoked = _revoke_all(ctx, customer_id)
+    issued = _issue_token(ctx, customer_id, "Default token", "admin", None, None)
+    ctx.audit(
+        "token.regenerate",
+        "customer",
+        customer_id,
+        {"token_ids": revoked},
+        {"token_id": issued.token.id, **snapshot(issued.token, AUDITED_FIELDS)},
+    )
+    return issued

@@ -18,13 +18,12 @@ from typing import Any
 from cargoman.db.models import Task
 from cargoman.runtime import Runtime
 from cargoman.tasks import repository
-from cargoman.tasks.service import SYNC_PACKAGE
+from cargoman.tasks.service import CLEANUP, SYNC_PACKAGE
 from cargoman.timeutil import utcnow
 
 log = logging.getLogger("cargoman.worker")
 
 HEARTBEAT_SECONDS = 5.0
-STALE_AFTER = timedelta(seconds=30)
 IDLE_POLL_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 3600
 
@@ -37,7 +36,13 @@ def _sync_package(runtime: Runtime, task: Task) -> dict[str, Any]:
     return sync_package(runtime, task.tenant_id, task.payload["package_id"]).as_dict()
 
 
-HANDLERS: dict[str, Handler] = {SYNC_PACKAGE: _sync_package}
+def _cleanup(runtime: Runtime, task: Task) -> dict[str, Any]:
+    from cargoman.tasks.cleanup import run_cleanup
+
+    return run_cleanup(runtime, task.tenant_id)
+
+
+HANDLERS: dict[str, Handler] = {SYNC_PACKAGE: _sync_package, CLEANUP: _cleanup}
 
 
 def backoff_seconds(attempts: int) -> float:
@@ -49,6 +54,9 @@ class Worker:
         self.runtime = runtime
         self.id = name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
         self._stop = threading.Event()
+        self.stale_after = timedelta(seconds=runtime.settings.task_stale_after)
+        # Beat several times per stale period, so a live task is never taken for a dead one.
+        self.heartbeat_seconds = min(HEARTBEAT_SECONDS, runtime.settings.task_stale_after / 3)
 
     def stop(self) -> None:
         self._stop.set()
@@ -76,7 +84,7 @@ class Worker:
     def _claim(self) -> Task | None:
         now = utcnow()
         with self.runtime.unit_of_work(self.id) as ctx:
-            repository.release_stale(ctx.session, now - STALE_AFTER)
+            repository.release_stale(ctx.session, now - self.stale_after)
         for task_id in self._due_ids():
             with self.runtime.unit_of_work(self.id) as ctx:
                 if repository.try_claim(ctx.session, task_id, self.id, utcnow()):
@@ -109,7 +117,7 @@ class Worker:
         beat.join()
 
     def _heartbeat(self, task_id: str, done: threading.Event) -> None:
-        while not done.wait(HEARTBEAT_SECONDS):
+        while not done.wait(self.heartbeat_seconds):
             with self.runtime.unit_of_work(self.id) as ctx:
                 repository.heartbeat(ctx.session, task_id, self.id, utcnow())
 

@@ -9,6 +9,7 @@ from cargoman.access.policy import (
     CustomerAccess,
     FullAccess,
     check_credential,
+    combine_constraints,
     matches_package_scopes,
     may_see_package,
     version_rule,
@@ -28,7 +29,7 @@ BASE = CustomerAccess(
     customer_status_reason=None,
     customer_expires_at=None,
     access_changed_at=NOW,
-    grants={"acme/lib": "^2.0", "acme/all": "*", "other/pkg": "*"},
+    grants={"acme/lib": ("^2.0",), "acme/all": ("*",), "other/pkg": ("*",)},
 )
 
 
@@ -95,3 +96,35 @@ def test_equal_rules_are_equal_so_rendered_metadata_can_be_shared() -> None:
     other_customer = replace(BASE, customer_id="cust_2", token_id="tok_2")
     assert version_rule(BASE, "acme/lib") == version_rule(other_customer, "acme/lib")
     assert hash(version_rule(BASE, "acme/lib")) == hash(version_rule(other_customer, "acme/lib"))
+
+
+def test_a_package_granted_several_times_is_visible_under_any_of_its_constraints() -> None:
+    # Granted ^1.0 directly and ^3.0 through a collection: the union, not the intersection.
+    both = replace(BASE, grants={"acme/lib": combine_constraints(["^3.0", "^1.0"])})
+    rule = version_rule(both, "acme/lib")
+    assert rule is not None
+    assert rule.allows("1.4.0.0", yanked=False)
+    assert rule.allows("3.0.0.0", yanked=False)
+    assert not rule.allows("2.0.0.0", yanked=False)
+    assert not rule.allows("dev-main", yanked=False)
+    assert not rule.allows("3.0.0.0", yanked=True)
+    frozen = replace(both, customer_status="frozen", frozen={"acme/lib": frozenset({"1.4.0.0"})})
+    frozen_rule = version_rule(frozen, "acme/lib")
+    assert frozen_rule is not None
+    assert frozen_rule.allows("1.4.0.0", yanked=False)
+    assert not frozen_rule.allows("3.0.0.0", yanked=False)
+
+
+def test_combined_constraints_are_canonical_and_a_wildcard_absorbs_the_rest() -> None:
+    assert combine_constraints(["^2.0", "^1.0", "^2.0"]) == ("^1.0", "^2.0")
+    assert combine_constraints(["~1.2", "*"]) == ("*",)
+    with_wildcard = replace(BASE, grants={"acme/lib": combine_constraints(["^1.0", "*"])})
+    wildcard = version_rule(with_wildcard, "acme/lib")
+    assert wildcard is not None and wildcard.allows("dev-main", yanked=False)
+    # The same union reached in another order renders the same metadata (one cache entry).
+    in_order = replace(BASE, grants={"acme/lib": combine_constraints(["^1.0", "^3.0"])})
+    other_order = replace(
+        BASE, customer_id="cust_2", grants={"acme/lib": combine_constraints(["^3.0", "^1.0"])}
+    )
+    first, second = version_rule(in_order, "acme/lib"), version_rule(other_order, "acme/lib")
+    assert first == second and hash(first) == hash(second)

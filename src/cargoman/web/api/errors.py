@@ -48,18 +48,25 @@ def _field_of(location: tuple[int | str, ...]) -> str:
 
 
 def _allowed_methods(app: FastAPI, path: str) -> list[str]:
-    patterns: list[tuple[re.Pattern[str], list[str]]] | None = getattr(app.state, "method_patterns", None)
+    """Methods of the most specific path templates matching `path` (literal segments beat parameters)."""
+    patterns: list[tuple[re.Pattern[str], int, list[str]]] | None = getattr(
+        app.state, "method_patterns", None
+    )
     if patterns is None:
         patterns = [
             (
                 re.compile("^" + re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template)) + "$"),
+                template.count("{"),
                 [method.upper() for method in operations],
             )
             for template, operations in app.openapi()["paths"].items()
         ]
         app.state.method_patterns = patterns
-    methods = {method for pattern, allowed in patterns if pattern.match(path) for method in allowed}
-    return sorted(methods)
+    matches = [(params, allowed) for pattern, params, allowed in patterns if pattern.match(path)]
+    if not matches:
+        return []
+    fewest = min(params for params, _ in matches)
+    return sorted({method for params, allowed in matches if params == fewest for method in allowed})
 
 
 def install_error_handlers(app: FastAPI) -> None:

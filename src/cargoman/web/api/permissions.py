@@ -34,6 +34,17 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Permission] = {
     ("PUT", "/api/v1/customers/{customer_id}/packages"): W,
     ("POST", "/api/v1/customers/{customer_id}/packages"): W,
     ("DELETE", "/api/v1/customers/{customer_id}/packages/{vendor}/{name}"): W,
+    ("DELETE", "/api/v1/customers/{customer_id}/collections/{slug}"): W,
+    # customer JWTs (issuing one hands out a credential: a write)
+    ("POST", "/api/v1/customers/{customer_id}/jwt"): W,
+    # collections
+    ("GET", "/api/v1/collections"): R,
+    ("POST", "/api/v1/collections"): W,
+    ("GET", "/api/v1/collections/{slug}"): R,
+    ("PATCH", "/api/v1/collections/{slug}"): W,
+    ("DELETE", "/api/v1/collections/{slug}"): W,
+    # license and edition
+    ("GET", "/api/v1/license"): R,
     # packages
     ("POST", "/api/v1/packages"): W,
     ("GET", "/api/v1/packages"): R,
@@ -43,6 +54,40 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Permission] = {
     ("GET", "/api/v1/packages/{vendor}/{name}/customers"): R,
     ("POST", "/api/v1/packages/{vendor}/{name}/yank/{version}"): W,
     ("POST", "/api/v1/packages/{vendor}/{name}/unyank/{version}"): W,
+    ("POST", "/api/v1/packages/{vendor}/{name}/deprecate/{version}"): W,
+    ("DELETE", "/api/v1/packages/{vendor}/{name}/deprecate/{version}"): W,
+    ("GET", "/api/v1/packages/{vendor}/{name}/readme"): R,
+    # validate fetches the repository (a side effect viewers should not trigger), though no row changes
+    ("POST", "/api/v1/packages/{vendor}/{name}/validate"): W,
+    ("GET", "/api/v1/packages/{vendor}/{name}/download/{version}"): R,
+    ("GET", "/api/v1/packages/{vendor}/{name}/webhook-deliveries"): R,
+    ("GET", "/api/v1/packages/{vendor}/{name}/monorepo"): R,
+    ("GET", "/api/v1/packages/{vendor}/{name}/monorepo/children"): R,
+    ("POST", "/api/v1/packages/{vendor}/{name}/monorepo/sync"): W,
+    # uploads and package files (customer tokens of scope developer/admin may also upload: see uploads.py)
+    ("POST", "/api/v1/packages/{vendor}/{name}/upload"): W,
+    ("GET", "/api/v1/packages/{vendor}/{name}/files"): R,
+    ("DELETE", "/api/v1/packages/{vendor}/{name}/files/{version}"): W,
     # tasks
     ("GET", "/api/v1/tasks/{task_id}"): R,
+    ("GET", "/api/v1/tasks"): R,
+    ("GET", "/api/v1/tasks/pending"): R,
+    ("GET", "/api/v1/tasks/running"): R,
+    ("GET", "/api/v1/tasks/failed"): R,
+    ("POST", "/api/v1/tasks"): W,
+    ("POST", "/api/v1/tasks/sync-all"): W,
+    ("POST", "/api/v1/tasks/cleanup"): W,
+    # statistics (download analytics)
+    ("GET", "/api/v1/stats"): R,
+    ("GET", "/api/v1/stats/daily"): R,
+    ("GET", "/api/v1/stats/packages/{vendor}/{name}"): R,
+    ("GET", "/api/v1/stats/packages/{vendor}/{name}/versions/{version}"): R,
+    # team (CMA credentials): owners only
+    ("GET", "/api/v1/team/credentials"): TEAM,
+    ("POST", "/api/v1/team/credentials"): TEAM,
+    ("GET", "/api/v1/team/credentials/{credential_id}"): TEAM,
+    ("DELETE", "/api/v1/team/credentials/{credential_id}"): TEAM,
+    ("POST", "/api/v1/team/credentials/{credential_id}/rotate"): TEAM,
+    # audit log
+    ("GET", "/api/v1/audit"): R,
 }

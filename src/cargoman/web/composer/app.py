@@ -36,7 +36,8 @@ from cargoman.runtime import Runtime
 from cargoman.security import token_digest
 from cargoman.stats.recorder import UsageEvent, UsageRecorder
 from cargoman.timeutil import parse_http_date, utcnow
-from cargoman.tokens.access import load_customer_access
+from cargoman.tokens.access import load_customer_access, load_jwt_access
+from cargoman.tokens.customer_jwt import looks_like_jwt, verify_customer_jwt
 from cargoman.web.composer.cache import ComposerCache, Generation, Rendered, render
 
 Scope = MutableMapping[str, Any]
@@ -93,7 +94,7 @@ class ComposerApp:
                 },
             )
             return
-        if isinstance(access, CustomerAccess):
+        if isinstance(access, CustomerAccess) and access.credential_kind == "token":
             self.recorder.token_used(access.token_id, _client_ip(scope), now)
         if path == "/packages.json":
             await self._root(scope, send, generation, access, headers)
@@ -111,11 +112,18 @@ class ComposerApp:
             return None
         cached = generation.credentials.get(header, _MISS)
         if cached is not _MISS:
+            if isinstance(cached, CustomerAccess) and cached.credential_kind == "jwt":
+                # A JWT ends at its `exp` even while its access stays cached: then 401, like a bad one.
+                expires_at = cached.token_expires_at
+                return cached if expires_at is None or expires_at > utcnow() else None
             return cached  # type: ignore[return-value]
         secret = _credential(header)
         access: Access | None = None
+        jwt_secret = self.runtime.settings.jwt_secret
         if secret and self.runtime.admin_tokens.verify(secret):
             access = FullAccess(tenant_id=DEFAULT_TENANT_ID)
+        elif secret and jwt_secret and looks_like_jwt(secret):
+            access = await run_in_threadpool(self._load_jwt_access, jwt_secret, secret)
         elif secret:
             access = await run_in_threadpool(self._load_access, token_digest(secret))
         generation.credentials[header] = access
@@ -128,6 +136,16 @@ class ComposerApp:
         if access is None or access.token_revoked or access.tenant_id != DEFAULT_TENANT_ID:
             return None
         return access
+
+    def _load_jwt_access(self, jwt_secret: str, token: str) -> Access | None:
+        """A customer JWT with a valid signature and no past `exp`: download access for its customer."""
+        claims = verify_customer_jwt(jwt_secret, token)
+        if claims is None or claims.tenant_id != DEFAULT_TENANT_ID:
+            return None
+        with self.runtime.session_factory() as session:
+            return load_jwt_access(
+                session, claims.tenant_id, claims.customer_id, claims.jti, claims.expires_at
+            )
 
     # -- packages.json --------------------------------------------------------------------------
 
@@ -227,6 +245,7 @@ class ComposerApp:
                 dist_sha1=v.dist_sha1,
                 released_at=v.released_at,
                 default_branch=v.is_branch and v.ref_name == snapshot.default_branch,
+                deprecated=v.deprecated,
             )
             for v in ordered
         ]

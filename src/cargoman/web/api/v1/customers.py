@@ -12,9 +12,12 @@ from cargoman.grants.service import GrantRequest
 from cargoman.packages import repository as packages_repository
 from cargoman.pagination import PageRequest
 from cargoman.tokens import service as tokens
+from cargoman.tokens.customer_jwt import issue_customer_jwt
 from cargoman.web.api.auth import Admin, RuntimeDep
 from cargoman.web.api.v1 import schemas, serializers
+from cargoman.web.api.v1.collections_schemas import GrantEntries, GrantEntry
 from cargoman.web.api.v1.common import ERRORS, envelope, list_envelope, page_request
+from cargoman.web.api.v1.customer_jwt_schemas import CustomerJwtIssued
 
 router = APIRouter(prefix="/customers", tags=["customers"], responses=ERRORS)
 
@@ -205,10 +208,8 @@ def list_grants(customer_id: str, admin: Admin, runtime: RuntimeDep) -> dict[str
 @router.put(
     "/{customer_id}/packages", response_model=Env[list[schemas.GrantOut]], summary="Replace package access"
 )
-def replace_grants(
-    customer_id: str, body: schemas.GrantReplace, admin: Admin, runtime: RuntimeDep
-) -> dict[str, Any]:
-    requests = [GrantRequest(item.package, item.constraint) for item in body.packages]
+def replace_grants(customer_id: str, body: GrantEntries, admin: Admin, runtime: RuntimeDep) -> dict[str, Any]:
+    requests = [GrantRequest(item.package, item.constraint, item.collection) for item in body.packages]
     with admin.unit_of_work(runtime) as ctx:
         return envelope([serializers.grant(g) for g in grants.replace_grants(ctx, customer_id, requests)])
 
@@ -219,11 +220,10 @@ def replace_grants(
     response_model=Env[schemas.GrantOut],
     summary="Add package access",
 )
-def add_grant(
-    customer_id: str, body: schemas.GrantCreate, admin: Admin, runtime: RuntimeDep
-) -> dict[str, Any]:
+def add_grant(customer_id: str, body: GrantEntry, admin: Admin, runtime: RuntimeDep) -> dict[str, Any]:
     with admin.unit_of_work(runtime) as ctx:
-        return envelope(serializers.grant(grants.add_grant(ctx, customer_id, body.package, body.constraint)))
+        grant = grants.add_grant(ctx, customer_id, body.package, body.constraint, collection=body.collection)
+        return envelope(serializers.grant(grant))
 
 
 @router.delete(
@@ -237,3 +237,35 @@ def remove_grant(
     with admin.unit_of_work(runtime) as ctx:
         grants.remove_grant(ctx, customer_id, f"{vendor}/{name}")
     return envelope(schemas.Deleted())
+
+
+@router.delete(
+    "/{customer_id}/collections/{slug}",
+    response_model=Env[schemas.Deleted],
+    summary="Remove collection access",
+)
+def remove_collection_grant(customer_id: str, slug: str, admin: Admin, runtime: RuntimeDep) -> dict[str, Any]:
+    with admin.unit_of_work(runtime) as ctx:
+        grants.remove_collection_grant(ctx, customer_id, slug)
+    return envelope(schemas.Deleted())
+
+
+# -- customer JWTs ------------------------------------------------------------------------------
+
+
+@router.post(
+    "/{customer_id}/jwt",
+    response_model=Env[CustomerJwtIssued],
+    summary="Issue a short-lived download JWT (needs JWT_SECRET)",
+)
+def issue_jwt(customer_id: str, admin: Admin, runtime: RuntimeDep) -> dict[str, Any]:
+    with admin.unit_of_work(runtime) as ctx:
+        issued = issue_customer_jwt(ctx, customer_id)
+    return envelope(
+        CustomerJwtIssued(
+            token=issued.token,
+            expires_at=issued.expires_at,
+            expires_in=runtime.settings.jwt_expiry,
+            composer_auth=serializers.composer_auth(runtime.settings.base_url, issued.token),
+        )
+    )

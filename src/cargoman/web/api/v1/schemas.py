@@ -225,6 +225,7 @@ class VersionOut(BaseModel):
     released_at: datetime | None
     yanked: bool
     deprecated: bool
+    deprecated_at: datetime | None = None
     dist: DistOut
     composer: dict[str, Any]
 

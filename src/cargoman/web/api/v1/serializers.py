@@ -94,6 +94,7 @@ def version(row: Version, package_name: str, base_url: str) -> schemas.VersionOu
         released_at=row.released_at,
         yanked=row.yanked,
         deprecated=row.deprecated,
+        deprecated_at=row.deprecated_at,
         dist=schemas.DistOut(
             url=url, sha1=row.dist_sha1, sha256=row.dist_sha256, md5=row.dist_md5, size=row.dist_size
         ),
