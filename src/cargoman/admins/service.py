@@ -107,6 +107,7 @@ def rotate_credential(ctx: ServiceContext, credential_id: str) -> IssuedCredenti
     plain = new_cma_token()
     credential.token_digest = token_digest(plain)
     credential.token_hint = token_hint(plain)
+    ctx.changed()  # the Composer endpoints cache credentials; the old secret must stop at once
     ctx.audit(
         "credential.rotate", RESOURCE_TYPE, credential.id, before, {"token_hint": credential.token_hint}
     )
@@ -117,6 +118,7 @@ def revoke_credential(ctx: ServiceContext, credential_id: str) -> AdminCredentia
     credential = get_credential(ctx, credential_id)
     before = _audited(credential)
     credential.revoked_at = utcnow()
+    ctx.changed()
     ctx.audit(
         "credential.revoke", RESOURCE_TYPE, credential.id, before, snapshot(credential, ("revoked_at",))
     )

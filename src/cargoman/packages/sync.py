@@ -195,14 +195,23 @@ def _sync_versions(
             return SyncReport()
         package_name = package.name
         known_warnings = {(w.get("ref"), w.get("reference")): w for w in package.sync_warnings or []}
+        current_rows = repository.versions_of(ctx.session, tenant_id, package_id)
         stored = {
             v.version_normalized: (v.ref_name, v.reference, v.dist_key)
-            for v in repository.versions_of(ctx.session, tenant_id, package_id)
+            for v in current_rows
             if v.source == "git"
         }
+        uploaded = {v.version_normalized for v in current_rows if v.source != "git"}
 
     report = SyncReport(warnings=list(extra_warnings or []))
-    candidates = _candidates(refs, report.warnings, subdirs)
+    candidates = []
+    for candidate in _candidates(refs, report.warnings, subdirs):
+        if candidate.version_normalized in uploaded:
+            # The uploaded version keeps its archive; the ref naming the same version is not imported.
+            message = f"version {candidate.version} was published by upload; this ref is skipped"
+            report.warnings.append(_warning(candidate.ref, message))
+        else:
+            candidates.append(candidate)
     changed = [
         c
         for c in candidates

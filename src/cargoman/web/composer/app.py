@@ -27,6 +27,7 @@ from cargoman.access.policy import (
     may_see_package,
     version_rule,
 )
+from cargoman.admins.lookup import CMA_TOKEN_PREFIX, lookup_admin_credential
 from cargoman.composer.metadata import package_document, root_document, version_entry
 from cargoman.composer.versions import sort_versions
 from cargoman.db.models import DEFAULT_TENANT_ID
@@ -122,12 +123,21 @@ class ComposerApp:
         jwt_secret = self.runtime.settings.jwt_secret
         if secret and self.runtime.admin_tokens.verify(secret):
             access = FullAccess(tenant_id=DEFAULT_TENANT_ID)
+        elif secret and secret.startswith(CMA_TOKEN_PREFIX):
+            access = await run_in_threadpool(self._load_admin_access, secret)
         elif secret and jwt_secret and looks_like_jwt(secret):
             access = await run_in_threadpool(self._load_jwt_access, jwt_secret, secret)
         elif secret:
             access = await run_in_threadpool(self._load_access, token_digest(secret))
         generation.credentials[header] = access
         return access
+
+    def _load_admin_access(self, secret: str) -> Access | None:
+        """Management credentials (any level) read every package, as the root token does."""
+        credential = lookup_admin_credential(self.runtime, secret, None)
+        if credential is None or credential.tenant_id != DEFAULT_TENANT_ID:
+            return None
+        return FullAccess(tenant_id=DEFAULT_TENANT_ID, principal=credential.id)
 
     def _load_access(self, digest: str) -> Access | None:
         with self.runtime.session_factory() as session:
