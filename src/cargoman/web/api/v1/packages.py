@@ -3,18 +3,21 @@ yank/deprecate, README, validation, admin download, webhook deliveries and monor
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import FileResponse, Response
 
+from cargoman.db.models import Version
 from cargoman.errors import NotFound
 from cargoman.grants import service as grants
 from cargoman.packages import checks, listing, readme
 from cargoman.packages import service as packages
 from cargoman.pagination import PageRequest
+from cargoman.runtime import Runtime, ServiceContext
 from cargoman.storage.base import StorageKeyNotFound
-from cargoman.web.api.auth import Admin, RuntimeDep
+from cargoman.web.api.auth import Admin, AdminPrincipal, RuntimeDep
 from cargoman.web.api.v1 import package_schemas, schemas, serializers
 from cargoman.web.api.v1.common import ERRORS, envelope, list_envelope, page_request
 
@@ -92,22 +95,32 @@ def package_customers(vendor: str, name: str, admin: Admin, runtime: RuntimeDep)
         )
 
 
+def _set_version_flag(
+    package: str,
+    version: str,
+    admin: AdminPrincipal,
+    runtime: Runtime,
+    setter: Callable[[ServiceContext, str, str, bool], Version],
+    value: bool,
+) -> dict[str, Any]:
+    """Yank/unyank and deprecate/undeprecate share one shape: set a flag, answer the version."""
+    with admin.unit_of_work(runtime) as ctx:
+        row = setter(ctx, package, version, value)
+        return envelope(serializers.version(row, package.lower(), runtime.settings.base_url))
+
+
 @router.post(
     "/{vendor}/{name}/yank/{version:path}", response_model=Env[schemas.VersionOut], summary="Yank version"
 )
 def yank_version(vendor: str, name: str, version: str, admin: Admin, runtime: RuntimeDep) -> dict[str, Any]:
-    with admin.unit_of_work(runtime) as ctx:
-        row = packages.set_yanked(ctx, f"{vendor}/{name}", version, True)
-        return envelope(serializers.version(row, f"{vendor}/{name}".lower(), runtime.settings.base_url))
+    return _set_version_flag(f"{vendor}/{name}", version, admin, runtime, packages.set_yanked, True)
 
 
 @router.post(
     "/{vendor}/{name}/unyank/{version:path}", response_model=Env[schemas.VersionOut], summary="Unyank version"
 )
 def unyank_version(vendor: str, name: str, version: str, admin: Admin, runtime: RuntimeDep) -> dict[str, Any]:
-    with admin.unit_of_work(runtime) as ctx:
-        row = packages.set_yanked(ctx, f"{vendor}/{name}", version, False)
-        return envelope(serializers.version(row, f"{vendor}/{name}".lower(), runtime.settings.base_url))
+    return _set_version_flag(f"{vendor}/{name}", version, admin, runtime, packages.set_yanked, False)
 
 
 @router.post(
@@ -118,9 +131,7 @@ def unyank_version(vendor: str, name: str, version: str, admin: Admin, runtime: 
 def deprecate_version(
     vendor: str, name: str, version: str, admin: Admin, runtime: RuntimeDep
 ) -> dict[str, Any]:
-    with admin.unit_of_work(runtime) as ctx:
-        row = packages.set_deprecated(ctx, f"{vendor}/{name}", version, True)
-        return envelope(serializers.version(row, f"{vendor}/{name}".lower(), runtime.settings.base_url))
+    return _set_version_flag(f"{vendor}/{name}", version, admin, runtime, packages.set_deprecated, True)
 
 
 @router.delete(
@@ -131,9 +142,7 @@ def deprecate_version(
 def undeprecate_version(
     vendor: str, name: str, version: str, admin: Admin, runtime: RuntimeDep
 ) -> dict[str, Any]:
-    with admin.unit_of_work(runtime) as ctx:
-        row = packages.set_deprecated(ctx, f"{vendor}/{name}", version, False)
-        return envelope(serializers.version(row, f"{vendor}/{name}".lower(), runtime.settings.base_url))
+    return _set_version_flag(f"{vendor}/{name}", version, admin, runtime, packages.set_deprecated, False)
 
 
 @router.get(
