@@ -63,6 +63,7 @@ class FullAccess:
 
     tenant_id: str
     principal: str = "admin"
+    expires_at: datetime | None = None  # management credentials may expire
 
     @property
     def is_full(self) -> bool:

@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
@@ -29,6 +30,7 @@ class ActiveCredential:
     id: str
     level: str
     tenant_id: str
+    expires_at: datetime | None = None
 
 
 class _UsageThrottle:
@@ -81,6 +83,8 @@ def lookup_admin_credential(runtime: Runtime, token: str, ip: str | None) -> Act
             return None
         if row.expires_at is not None and row.expires_at <= utcnow():
             return None
-        credential = ActiveCredential(id=row.id, level=row.level, tenant_id=row.tenant_id)
+        credential = ActiveCredential(
+            id=row.id, level=row.level, tenant_id=row.tenant_id, expires_at=row.expires_at
+        )
         _record_use(session, credential.id, ip)
         return credential

@@ -117,6 +117,12 @@ class ComposerApp:
                 # A JWT ends at its `exp` even while its access stays cached: then 401, like a bad one.
                 expires_at = cached.token_expires_at
                 return cached if expires_at is None or expires_at > utcnow() else None
+            if (
+                isinstance(cached, FullAccess)
+                and cached.expires_at is not None
+                and cached.expires_at <= utcnow()
+            ):
+                return None  # an expired management credential, still cached
             return cached  # type: ignore[return-value]
         secret = _credential(header)
         access: Access | None = None
@@ -137,7 +143,9 @@ class ComposerApp:
         credential = lookup_admin_credential(self.runtime, secret, None)
         if credential is None or credential.tenant_id != DEFAULT_TENANT_ID:
             return None
-        return FullAccess(tenant_id=DEFAULT_TENANT_ID, principal=credential.id)
+        return FullAccess(
+            tenant_id=DEFAULT_TENANT_ID, principal=credential.id, expires_at=credential.expires_at
+        )
 
     def _load_access(self, digest: str) -> Access | None:
         with self.runtime.session_factory() as session:
