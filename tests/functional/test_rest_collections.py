@@ -291,6 +291,10 @@ def test_reverse_lookup_includes_customers_holding_a_collection(catalog: Api) ->
     rows = ok(api.get("/packages/acme/core/customers"))
     holders = {row["customer"]["id"]: row["constraint"] for row in rows}
     assert holders == {direct["id"]: "~1.0", through["id"]: "^2.0"}
+    assert {row["customer"]["id"]: row["collection"] for row in rows} == {
+        direct["id"]: None,
+        through["id"]: "suite",
+    }
     assert ok(api.get("/packages/acme/addon/customers")) == []
 
     ok(api.patch("/collections/suite", json={"packages": ["acme/addon"]}))

@@ -88,6 +88,7 @@ def package_customers(vendor: str, name: str, admin: Admin, runtime: RuntimeDep)
                 schemas.PackageCustomerOut(
                     customer=serializers.customer(customer),
                     constraint=grant.version_constraint,
+                    collection=grant.collection.slug if grant.collection is not None else None,
                     granted_at=grant.created_at,
                 )
                 for customer, grant in rows

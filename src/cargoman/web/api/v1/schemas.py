@@ -194,8 +194,11 @@ class GrantOut(BaseModel):
 
 
 class PackageCustomerOut(BaseModel):
+    """One grant reaching the package: directly (`collection` null) or through a collection."""
+
     customer: CustomerOut
     constraint: str
+    collection: str | None = None
     granted_at: datetime
 
 
