@@ -188,7 +188,7 @@ def test_cleanup_drops_old_audit_entries_and_finished_tasks_keeps_statistics(
     assert queued["kind"] == "cleanup"
     done = _finished(api, queued["id"])
     assert done["status"] == "completed", done
-    assert done["result"] == {"audit_entries_deleted": 1, "tasks_deleted": 2}
+    assert done["result"] == {"audit_entries_deleted": 1, "tasks_deleted": 2, "orphan_archives_deleted": 0}
 
     with backend.runtime.session_factory() as session:
         ids = set(session.scalars(select(Task.id)))

@@ -106,6 +106,19 @@ def versions_of(session: Session, tenant_id: str, package_id: str) -> list[Versi
     )
 
 
+def versions_of_many(session: Session, tenant_id: str, package_ids: list[str]) -> dict[str, list[Version]]:
+    """The versions of several packages, in one query (unordered within a package)."""
+    versions: dict[str, list[Version]] = {package_id: [] for package_id in package_ids}
+    if not package_ids:
+        return versions
+    rows = session.scalars(
+        select(Version).where(Version.tenant_id == tenant_id, Version.package_id.in_(package_ids))
+    )
+    for row in rows:
+        versions[row.package_id].append(row)
+    return versions
+
+
 def find_version(session: Session, tenant_id: str, package_id: str, version: str) -> Version | None:
     """A version by its pretty or normalized form."""
     return session.scalar(
@@ -154,3 +167,11 @@ def webhook_deliveries_query(tenant_id: str, package_id: str) -> Select[Any]:
         .where(WebhookDelivery.tenant_id == tenant_id, WebhookDelivery.package_id == package_id)
         .order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc())
     )
+
+
+def archive_keys(session: Session, tenant_id: str) -> set[str]:
+    """Every storage key a version of this tenant points at."""
+    rows = session.scalars(
+        select(Version.dist_key).where(Version.tenant_id == tenant_id, Version.dist_key.is_not(None))
+    )
+    return {key for key in rows if key is not None}

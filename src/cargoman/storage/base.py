@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -44,6 +46,13 @@ def validate_prefix(prefix: str) -> str:
         raise ValueError("storage prefix must be non-empty")
     validate_key(prefix[:-1] if prefix.endswith("/") else prefix)
     return prefix
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    key: str
+    size: int
+    modified_at: datetime
 
 
 @runtime_checkable
@@ -91,6 +100,10 @@ class Storage(Protocol):
 
         Returns how many objects were removed.
         """
+        ...
+
+    def list_objects(self, prefix: str) -> Iterator[StoredObject]:
+        """Every object whose key starts with ``prefix`` (plain string prefix, as in S3), any order."""
         ...
 
     def local_path(self, key: str) -> Path | None:

@@ -7,10 +7,17 @@ import os
 import secrets
 import shutil
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
-from cargoman.storage.base import DEFAULT_CHUNK_SIZE, StorageKeyNotFound, validate_key, validate_prefix
+from cargoman.storage.base import (
+    DEFAULT_CHUNK_SIZE,
+    StorageKeyNotFound,
+    StoredObject,
+    validate_key,
+    validate_prefix,
+)
 
 # In-progress writes are named `.<name>.<random>.cargoman-tmp` next to their target: same directory, so
 # os.replace is atomic, and recognisable, so listing and delete_prefix never touch another writer's file.
@@ -146,6 +153,33 @@ class FilesystemStorage:
                 deleted += 1
         self._prune_empty_directories(base)
         return deleted
+
+    def list_objects(self, prefix: str) -> Iterator[StoredObject]:
+        validate_prefix(prefix)
+        directory, _, name_start = prefix.rpartition("/")
+        base = self.root / directory if directory else self.root
+        try:
+            entries = [entry for entry in os.scandir(base) if entry.name.startswith(name_start)]
+        except _MISSING:
+            return
+        for entry in entries:
+            paths = (
+                (Path(d, name) for d, _, names in os.walk(entry.path) for name in names)
+                if entry.is_dir(follow_symlinks=False)
+                else iter([Path(entry.path)])
+            )
+            for path in paths:
+                if _is_temp_file(path.name):
+                    continue
+                try:
+                    stat = path.stat()
+                except _MISSING:
+                    continue  # deleted meanwhile
+                yield StoredObject(
+                    key=path.relative_to(self.root).as_posix(),
+                    size=stat.st_size,
+                    modified_at=datetime.fromtimestamp(stat.st_mtime, UTC),
+                )
 
     def _delete_tree(self, top: Path) -> int:
         deleted = 0

@@ -6,6 +6,7 @@ import os
 import stat
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -141,6 +142,19 @@ class TestStorageContract:
         assert storage.exists("dist/acmex/lib/1.zip")
         assert storage.delete_prefix("dist") == 1
         assert storage.exists("p2/acme/lib.json")
+
+    def test_list_objects_is_a_string_prefix_with_sizes_and_times(self, storage: Storage) -> None:
+        before = datetime.now(UTC) - timedelta(seconds=5)
+        for key, data in (("dist/acme/lib/1.zip", b"one"), ("dist/acme/lite/1.zip", b"three"), ("p2/x", b"")):
+            storage.put_bytes(key, data)
+        listed = {obj.key: obj for obj in storage.list_objects("dist/acme/li")}
+        assert set(listed) == {"dist/acme/lib/1.zip", "dist/acme/lite/1.zip"}
+        assert listed["dist/acme/lite/1.zip"].size == 5
+        assert all(obj.modified_at >= before for obj in listed.values())
+        assert {obj.key for obj in storage.list_objects("dist/acme/lib/")} == {"dist/acme/lib/1.zip"}
+        assert list(storage.list_objects("nothing/")) == []
+        with pytest.raises(ValueError):
+            list(storage.list_objects(""))
 
     @pytest.mark.parametrize("prefix", ["", "/", "/abs", "a/../b", "a//", "a\\b"])
     def test_delete_prefix_rejects_invalid_prefixes(self, storage: Storage, prefix: str) -> None:
