@@ -18,6 +18,7 @@ from cargoman.tasks.scheduler import TaskScheduler
 from cargoman.web.api.errors import install_error_handlers
 from cargoman.web.api.v1.router import build_router
 from cargoman.web.composer.app import ComposerApp, is_composer_path
+from cargoman.web.graphql import build_graphql_router
 from cargoman.worker.runner import WorkerPool
 
 
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Car
     api.state.recorder = recorder
     install_error_handlers(api)
     api.include_router(build_router())
+    api.include_router(build_graphql_router(settings))
 
     @api.get("/health", tags=["meta"], summary="Liveness check")
     def health() -> dict[str, Any]:

@@ -84,7 +84,8 @@ def test_reverse_lookup_lists_the_customers_of_a_package(catalog: Api) -> None:
         second["id"]: "*",
     }
     for row in rows:
-        assert set(row) == {"customer", "constraint", "granted_at"}
+        assert set(row) == {"customer", "constraint", "collection", "granted_at"}
+        assert row["collection"] is None
         assert row["customer"]["name"] in ("First", "Second")
         assert row["customer"]["status"] == "active"
         assert "token" not in row["customer"]

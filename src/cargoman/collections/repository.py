@@ -49,3 +49,22 @@ def replace_packages(session: Session, tenant_id: str, collection_id: str, packa
         CollectionPackage(tenant_id=tenant_id, collection_id=collection_id, package_id=package_id)
         for package_id in package_ids
     )
+
+
+def packages_of(session: Session, tenant_id: str, collection_ids: list[str]) -> dict[str, list[Package]]:
+    """The packages of each collection (by name), in one query."""
+    packages: dict[str, list[Package]] = {collection_id: [] for collection_id in collection_ids}
+    if not collection_ids:
+        return packages
+    rows = session.execute(
+        select(CollectionPackage.collection_id, Package)
+        .join(Package, Package.id == CollectionPackage.package_id)
+        .where(
+            CollectionPackage.tenant_id == tenant_id,
+            CollectionPackage.collection_id.in_(collection_ids),
+        )
+        .order_by(Package.name)
+    )
+    for collection_id, package in rows:
+        packages[collection_id].append(package)
+    return packages

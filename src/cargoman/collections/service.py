@@ -113,6 +113,11 @@ def list_collections(ctx: ServiceContext, page: PageRequest) -> Page[CollectionD
     )
 
 
+def packages_of_collections(ctx: ServiceContext, collection_ids: list[str]) -> dict[str, list[Package]]:
+    """The packages of several collections (by name), in one query: for batched readers."""
+    return repository.packages_of(ctx.session, ctx.tenant_id, collection_ids)
+
+
 def create_collection(
     ctx: ServiceContext, name: str, slug: str, packages: list[str], description: str | None = None
 ) -> CollectionDetail:

@@ -25,6 +25,22 @@ def for_customer(session: Session, tenant_id: str, customer_id: str) -> list[Pac
     )
 
 
+def for_customers(session: Session, tenant_id: str, customer_ids: list[str]) -> dict[str, list[PackageGrant]]:
+    """The stored grants of several customers, in one query (each list ordered like ``for_customer``)."""
+    grants: dict[str, list[PackageGrant]] = {customer_id: [] for customer_id in customer_ids}
+    if not customer_ids:
+        return grants
+    rows = session.scalars(
+        select(PackageGrant)
+        .options(joinedload(PackageGrant.package), joinedload(PackageGrant.collection))
+        .where(PackageGrant.tenant_id == tenant_id, PackageGrant.customer_id.in_(customer_ids))
+        .order_by(PackageGrant.id)
+    )
+    for row in rows:
+        grants[row.customer_id].append(row)
+    return grants
+
+
 def reachable_packages(session: Session, tenant_id: str, customer_id: str) -> list[tuple[Package, str]]:
     """Every (package, constraint) pair the customer's grants reach, directly or through a collection."""
     direct = (

@@ -105,6 +105,11 @@ def list_grants(ctx: ServiceContext, customer_id: str) -> list[PackageGrant]:
     return repository.for_customer(ctx.session, ctx.tenant_id, customer.id)
 
 
+def grants_of_customers(ctx: ServiceContext, customer_ids: list[str]) -> dict[str, list[PackageGrant]]:
+    """``list_grants`` for several (existing) customers in one query: for batched readers."""
+    return repository.for_customers(ctx.session, ctx.tenant_id, customer_ids)
+
+
 def add_grant(
     ctx: ServiceContext,
     customer_id: str,

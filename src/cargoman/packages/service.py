@@ -169,10 +169,21 @@ def _root_of(ctx: ServiceContext, child: Package) -> Package:
 
 
 def sorted_versions(package: Package) -> list[Version]:
+    return sort_version_rows(package.versions)
+
+
+def sort_version_rows(versions: list[Version]) -> list[Version]:
+    """Newest first, as Composer orders them (one row per normalized version)."""
     from cargoman.composer.versions import sort_versions
 
-    by_normalized = {version.version_normalized: version for version in package.versions}
+    by_normalized = {version.version_normalized: version for version in versions}
     return [by_normalized[n] for n in sort_versions(list(by_normalized), reverse=True)]
+
+
+def versions_of_packages(ctx: ServiceContext, package_ids: list[str]) -> dict[str, list[Version]]:
+    """The versions of several packages (newest first), in one query: for batched readers."""
+    rows = repository.versions_of_many(ctx.session, ctx.tenant_id, package_ids)
+    return {package_id: sort_version_rows(versions) for package_id, versions in rows.items()}
 
 
 def _version(ctx: ServiceContext, name: str, version: str) -> tuple[Package, Version]:

@@ -46,9 +46,7 @@ def looks_like_jwt(secret: str) -> bool:
 def issue_customer_jwt(ctx: ServiceContext, customer_id: str) -> IssuedJwt:
     secret = ctx.settings.jwt_secret
     if not secret:
-        raise ValidationFailed(
-            "jwt_secret", "customer JWTs need JWT_SECRET to be configured on the server"
-        )
+        raise ValidationFailed("jwt_secret", "customer JWTs need JWT_SECRET to be configured on the server")
     if ctx.settings.jwt_expiry <= 0:
         raise ValidationFailed("jwt_expiry", "JWT_EXPIRY must be a positive number of seconds")
     customer = get_customer(ctx, customer_id)
@@ -73,9 +71,7 @@ def issue_customer_jwt(ctx: ServiceContext, customer_id: str) -> IssuedJwt:
 def verify_customer_jwt(secret: str, token: str) -> CustomerClaims | None:
     """The claims of a valid, unexpired customer JWT signed with `secret`; None for anything else."""
     try:
-        claims = jwt.decode(
-            token, secret, algorithms=[ALGORITHM], options={"require": list(REQUIRED_CLAIMS)}
-        )
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": list(REQUIRED_CLAIMS)})
     except jwt.InvalidTokenError:
         return None
     subject, tenant, jti, expires = claims["sub"], claims["tenant"], claims["jti"], claims["exp"]

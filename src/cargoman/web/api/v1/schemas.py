@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 T = TypeVar("T")
 
@@ -30,14 +30,23 @@ def _contains_nul(value: Any) -> bool:
     return False
 
 
+def _datetime_fields(model: type[BaseModel]) -> frozenset[str]:
+    return frozenset(
+        name for name, field in model.model_fields.items() if "datetime" in str(field.annotation)
+    )
+
+
 class StrictBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     @field_validator("*", mode="before")
     @classmethod
-    def _no_nul_characters(cls, value: Any) -> Any:
+    def _no_nul_characters(cls, value: Any, info: ValidationInfo) -> Any:
         if _contains_nul(value):
             raise ValueError("must not contain NUL characters")
+        # Lax parsing would read a number as a Unix timestamp; the API documents ISO 8601 strings.
+        if isinstance(value, int | float) and info.field_name in _datetime_fields(cls):
+            raise ValueError("must be an ISO 8601 date-time string")
         return value
 
 

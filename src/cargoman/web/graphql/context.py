@@ -1,0 +1,21 @@
+"""What every resolver gets as ``info.context``: the unit of work, the caller, the loaders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cargoman.graphql_limits import LimitReport
+from cargoman.runtime import ServiceContext
+from cargoman.web.api.auth import AdminPrincipal
+from cargoman.web.graphql.loaders import Loaders
+
+
+@dataclass
+class GraphQLContext:
+    """One per request; the loaders (and their caches) never outlive the request."""
+
+    ctx: ServiceContext
+    principal: AdminPrincipal
+    loaders: Loaders
+    limits: LimitReport
+    complexity_limit: int | None

@@ -1,0 +1,45 @@
+"""One DataLoader per access pattern, so nested lists cost one query per level, not one per parent.
+
+Each batch function calls a service (the same layer REST uses) once for all the keys collected in a
+tick of the event loop. The loaders live for one request, in that request's unit of work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from strawberry.dataloader import DataLoader
+
+from cargoman.collections import service as collections
+from cargoman.db.models import Package, PackageGrant, Version
+from cargoman.grants import service as grants
+from cargoman.packages import service as packages
+from cargoman.runtime import ServiceContext
+
+
+@dataclass
+class Loaders:
+    ctx: ServiceContext
+    # package id -> its versions, newest first
+    package_versions: DataLoader[str, list[Version]] = field(init=False)
+    # customer id -> its stored grants (package and collection grants)
+    customer_grants: DataLoader[str, list[PackageGrant]] = field(init=False)
+    # collection id -> its packages, by name
+    collection_packages: DataLoader[str, list[Package]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.package_versions = DataLoader(self._package_versions)
+        self.customer_grants = DataLoader(self._customer_grants)
+        self.collection_packages = DataLoader(self._collection_packages)
+
+    async def _package_versions(self, keys: list[str]) -> list[list[Version]]:
+        found = packages.versions_of_packages(self.ctx, keys)
+        return [found[key] for key in keys]
+
+    async def _customer_grants(self, keys: list[str]) -> list[list[PackageGrant]]:
+        found = grants.grants_of_customers(self.ctx, keys)
+        return [found[key] for key in keys]
+
+    async def _collection_packages(self, keys: list[str]) -> list[list[Package]]:
+        found = collections.packages_of_collections(self.ctx, keys)
+        return [found[key] for key in keys]

@@ -1,0 +1,189 @@
+"""The query root: thin resolvers calling the same services as the REST API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, NewType, cast
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
+
+from cargoman.collections import service as collections
+from cargoman.customers import service as customers
+from cargoman.errors import ValidationFailed
+from cargoman.graphql_limits import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from cargoman.packages import listing
+from cargoman.packages import service as packages
+from cargoman.pagination import PageRequest
+from cargoman.stats import service as stats
+from cargoman.timeutil import isoformat
+from cargoman.web.graphql.types import (
+    ApiVersion,
+    Collection,
+    Connection,
+    Ctx,
+    Customer,
+    CustomerStatus,
+    Package,
+    QueryComplexity,
+    RegistryStats,
+    SyncStatus,
+    decode_cursor,
+)
+
+API_VERSION = (0, 1, 0)  # 0.x: the schema is still growing (mutations, subscriptions to come)
+
+
+@strawberry.input(description="Page through a connection: `first` items after the cursor `after`")
+class Pagination:
+    first: int | None = None
+    after: str | None = None
+
+
+@strawberry.input
+class CustomerFilter:
+    status: CustomerStatus | None = None
+
+
+@strawberry.input
+class PackageFilter:
+    name: str | None = strawberry.field(default=None, description="Name contains (any case)")
+    status: SyncStatus | None = None
+
+
+@dataclass(frozen=True)
+class _Window(PageRequest):
+    """A page that starts at any offset (cursor pagination) rather than at a page boundary."""
+
+    start: int = 0
+
+    @property
+    def offset(self) -> int:
+        return self.start
+
+
+def _window(pagination: Pagination | None, first: int | None, after: str | None) -> _Window:
+    size = first if first is not None else pagination.first if pagination is not None else None
+    cursor = after if after is not None else pagination.after if pagination is not None else None
+    if size is None:
+        size = DEFAULT_PAGE_SIZE
+    if size < 1:
+        raise ValidationFailed("first", "must be 1 or more")
+    start = 0
+    if cursor is not None:
+        offset = decode_cursor(cursor)
+        if offset is None:
+            raise ValidationFailed("after", "is not a valid cursor")
+        start = offset + 1
+    return _Window(per_page=min(size, MAX_PAGE_SIZE), start=start)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="A customer by id")
+    def customer(self, info: Ctx, id: strawberry.ID) -> Customer | None:
+        return Customer.from_row(customers.get_customer(info.context.ctx, str(id)))
+
+    @strawberry.field(description="A customer by the id your own systems gave it")
+    def customer_by_external_id(self, info: Ctx, external_id: str) -> Customer | None:
+        return Customer.from_row(customers.get_by_external_id(info.context.ctx, external_id))
+
+    @strawberry.field(description="Customers, by name")
+    def customers(
+        self,
+        info: Ctx,
+        filter: CustomerFilter | None = None,
+        pagination: Pagination | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Customer]:
+        window = _window(pagination, first, after)
+        status = filter.status.value if filter is not None and filter.status is not None else None
+        page = customers.list_customers(info.context.ctx, status, window)
+        return Connection.build([Customer.from_row(row) for row in page.items], window.start, page.total)
+
+    @strawberry.field(description="A package by name (vendor/name)")
+    def package(self, info: Ctx, name: str) -> Package | None:
+        return Package.from_row(packages.get_package(info.context.ctx, name))
+
+    @strawberry.field(description="Packages, by name")
+    def packages(
+        self,
+        info: Ctx,
+        filter: PackageFilter | None = None,
+        pagination: Pagination | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Package]:
+        window = _window(pagination, first, after)
+        filters = listing.PackageFilters(
+            package_name=filter.name if filter is not None else None,
+            status=filter.status.value if filter is not None and filter.status is not None else None,
+        )
+        page = listing.list_packages(info.context.ctx, window, filters)
+        return Connection.build([Package.from_row(row) for row in page.items], window.start, page.total)
+
+    @strawberry.field(description="A collection by slug")
+    def collection(self, info: Ctx, slug: str) -> Collection | None:
+        return Collection.from_detail(collections.get_collection_detail(info.context.ctx, slug))
+
+    @strawberry.field(description=f"Collections, by slug (at most {MAX_PAGE_SIZE})")
+    def collections(self, info: Ctx, first: int = MAX_PAGE_SIZE) -> list[Collection]:
+        window = _window(None, first, None)
+        page = collections.list_collections(info.context.ctx, window)
+        return [Collection.from_detail(detail) for detail in page.items]
+
+    @strawberry.field(description="Registry totals: packages, versions, customers, downloads, installs")
+    def stats(self, info: Ctx) -> RegistryStats:
+        return RegistryStats.from_overview(stats.overview(info.context.ctx))
+
+    @strawberry.field(description="The API version")
+    def version(self) -> ApiVersion:
+        major, minor, patch = API_VERSION
+        return ApiVersion(major=major, minor=minor, patch=patch, deprecation_date=None)
+
+    @strawberry.field(description="The complexity score of this query and the limit it was checked against")
+    def query_complexity(self, info: Ctx) -> QueryComplexity:
+        limits = info.context.limits
+        return QueryComplexity(
+            score=limits.complexity, limit=info.context.complexity_limit, depth=limits.depth
+        )
+
+
+def _serialize_datetime(value: datetime) -> str | None:
+    return isoformat(value)
+
+
+def _parse_datetime(value: object) -> datetime:
+    if not isinstance(value, str):
+        raise ValueError("DateTime must be an ISO 8601 string")
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+# The same text as the REST API: ISO 8601 in UTC with a `Z` (`2025-01-31T12:00:00.123456Z`).
+DateTime = strawberry.scalar(
+    NewType("DateTime", datetime),
+    name="DateTime",
+    description="An ISO 8601 timestamp in UTC, e.g. 2025-01-31T12:00:00Z",
+    serialize=_serialize_datetime,
+    parse_value=_parse_datetime,
+)
+
+
+class CargomanSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Logged by the endpoint, which knows which errors are expected (NOT_FOUND...) and which not."""
+
+
+def build_schema() -> strawberry.Schema:
+    return CargomanSchema(
+        query=Query,
+        config=StrawberryConfig(auto_camel_case=True),
+        scalar_overrides={datetime: cast(Any, DateTime)},
+    )
