@@ -51,23 +51,10 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RegistryServe
         for name, repo in repos.items():
             created = server.api("POST", "/packages", json={"repository_url": str(repo.path), "name": name})
             assert created.status_code == 201, created.text
-            _wait_task(server, created.json()["data"]["sync_task"]["id"])
+            server.wait_task(created.json()["data"]["sync_task"]["id"])
         yield server
     finally:
         server.stop()
-
-
-def _wait_task(server: RegistryServer, task_id: str) -> None:
-    import time
-
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        task = server.api("GET", f"/tasks/{task_id}").json()["data"]
-        if task["status"] == "completed":
-            return
-        assert task["status"] in ("pending", "running"), task
-        time.sleep(0.1)
-    raise AssertionError(f"task {task_id} did not finish")
 
 
 def _customer(server: RegistryServer, grants: dict[str, str]) -> tuple[str, str]:

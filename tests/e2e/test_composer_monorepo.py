@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -33,16 +32,6 @@ def _monorepo(repo: GitRepo) -> GitRepo:
     return repo
 
 
-def _wait_task(server: RegistryServer, task_id: str) -> dict[str, object]:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        task: dict[str, object] = server.api("GET", f"/tasks/{task_id}").json()["data"]
-        if task["status"] in ("completed", "failed"):
-            return task
-        time.sleep(0.1)
-    raise AssertionError(f"task {task_id} did not finish")
-
-
 def test_composer_installs_a_monorepo_child_from_its_folder(
     start_registry: Callable[..., RegistryServer], make_git_repo: Callable[..., GitRepo], tmp_path: Path
 ) -> None:
@@ -57,7 +46,7 @@ def test_composer_installs_a_monorepo_child_from_its_folder(
         json={"repository_url": repo.url, "name": "acme/mono", "monorepo": "packages/*/composer.json"},
     )
     assert created.status_code == 201, created.text
-    task = _wait_task(server, created.json()["data"]["sync_task"]["id"])
+    task = server.wait_task(created.json()["data"]["sync_task"]["id"])
     assert task["status"] == "completed", task
 
     customer = server.api("POST", "/customers", json={"name": "Monorepo customer"}).json()["data"]

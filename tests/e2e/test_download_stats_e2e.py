@@ -34,14 +34,6 @@ def _data(response: Any, status: int = 200) -> Any:
     return response.json()["data"]
 
 
-def _wait_task(server: RegistryServer, task_id: str) -> None:
-    deadline = time.monotonic() + 60
-    while (task := _data(server.api("GET", f"/tasks/{task_id}")))["status"] != "completed":
-        assert task["status"] in ("pending", "running"), task
-        assert time.monotonic() < deadline, task
-        time.sleep(0.1)
-
-
 def _customer(server: RegistryServer, name: str, grants: dict[str, str]) -> tuple[str, str]:
     customer = _data(server.api("POST", "/customers", json={"name": name}), 201)
     for package, constraint in grants.items():
@@ -64,7 +56,7 @@ def test_stats_match_what_composer_installed(
             repo.commit(f"release {tag}")
             repo.tag(tag)
         created = _data(server.api("POST", "/packages", json={"repository_url": str(repo.path)}), 201)
-        _wait_task(server, created["sync_task"]["id"])
+        server.wait_task(created["sync_task"]["id"])
 
     alice, alice_token = _customer(server, "Alice", {"acme/alpha": "*", "acme/beta": "*"})
     bob, bob_token = _customer(server, "Bob", {"acme/alpha": "*", "acme/gamma": "*"})

@@ -246,3 +246,14 @@ class RegistryServer:
         """Call ``/api/v1{path}`` with the admin bearer token (``token=`` overrides it)."""
         token = kw.pop("token", self.admin_token)
         return self.request(method, API_PREFIX + path, bearer=token, **kw)
+
+    def wait_task(self, task_id: str, timeout: float = 60.0) -> dict[str, Any]:
+        """Poll the task until it completes; fail on `failed` or at the deadline."""
+        deadline = time.monotonic() + timeout
+        while True:
+            task: dict[str, Any] = self.api("GET", f"/tasks/{task_id}").json()["data"]
+            if task["status"] == "completed":
+                return task
+            assert task["status"] in ("pending", "running"), task
+            assert time.monotonic() < deadline, f"task {task_id} did not finish: {task}"
+            time.sleep(0.1)
