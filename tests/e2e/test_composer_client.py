@@ -11,28 +11,12 @@ from typing import Any
 import httpx
 import pytest
 from tests.support.composer_client import ComposerProject, composer_available, describe, urls_with_status
-from tests.support.gitrepo import GitRepo, composer_json
+from tests.support.gitrepo import release_repo
 from tests.support.server import RegistryServer
 
 pytestmark = pytest.mark.e2e
 
 LIB_TAGS = ["1.0.0", "1.1.0", "v2.0.0", "2.1.0", "2.2.0"]
-
-
-def _package_repo(path: Path, name: str, tags: list[str]) -> GitRepo:
-    repo = GitRepo.init(path)
-    for tag in tags:
-        repo.write(
-            {
-                "composer.json": composer_json(
-                    name, description=f"{name} library", autoload={"psr-4": {"Acme\\Lib\\": "src/"}}
-                ),
-                "src/Version.php": f"<?php\nnamespace Acme\\Lib;\nconst VERSION = '{tag}';\n",
-            }
-        )
-        repo.commit(f"release {tag}")
-        repo.tag(tag)
-    return repo
 
 
 @pytest.fixture(scope="module")
@@ -43,9 +27,9 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RegistryServe
     base = tmp_path_factory.mktemp("e2e")
     server = RegistryServer(base / "server").start()
     repos = {
-        "acme/lib": _package_repo(base / "lib", "acme/lib", LIB_TAGS),
-        "acme/extra": _package_repo(base / "extra", "acme/extra", ["1.0.0"]),
-        "other/pkg": _package_repo(base / "other", "other/pkg", ["1.0.0"]),
+        "acme/lib": release_repo(base / "lib", "acme/lib", LIB_TAGS),
+        "acme/extra": release_repo(base / "extra", "acme/extra", ["1.0.0"]),
+        "other/pkg": release_repo(base / "other", "other/pkg", ["1.0.0"]),
     }
     try:
         for name, repo in repos.items():

@@ -7,26 +7,12 @@ from pathlib import Path
 
 import pytest
 from tests.support.composer_client import ComposerProject, composer_available, describe
-from tests.support.gitrepo import GitRepo, composer_json
+from tests.support.gitrepo import release_repo
 from tests.support.server import RegistryServer
 
 pytestmark = pytest.mark.e2e
 
 JWT_SECRET = "e2e-jwt-secret-0123456789abcdef0123456789"
-
-
-def _package_repo(path: Path, name: str, tags: list[str]) -> GitRepo:
-    repo = GitRepo.init(path)
-    for tag in tags:
-        repo.write(
-            {
-                "composer.json": composer_json(name, description=f"{name} library"),
-                "src/Version.php": f"<?php\nconst VERSION = '{tag}';\n",
-            }
-        )
-        repo.commit(f"release {tag}")
-        repo.tag(tag)
-    return repo
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +23,8 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RegistryServe
     base = tmp_path_factory.mktemp("e2e-jwt")
     server = RegistryServer(base / "server", env={"JWT_SECRET": JWT_SECRET}).start()
     repos = {
-        "acme/lib": _package_repo(base / "lib", "acme/lib", ["1.0.0", "2.0.0", "2.1.0"]),
-        "acme/extra": _package_repo(base / "extra", "acme/extra", ["1.0.0", "2.0.0"]),
+        "acme/lib": release_repo(base / "lib", "acme/lib", ["1.0.0", "2.0.0", "2.1.0"]),
+        "acme/extra": release_repo(base / "extra", "acme/extra", ["1.0.0", "2.0.0"]),
     }
     try:
         for name, repo in repos.items():

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -207,3 +207,23 @@ def composer_json(
         if value is not None:
             doc[key.replace("_", "-")] = value
     return json.dumps(doc, indent=4, ensure_ascii=False) + "\n"
+
+
+def release_repo(path: Path | str, name: str, tags: Sequence[str]) -> GitRepo:
+    """A repository for package ``name`` with one commit and tag per entry of ``tags``.
+
+    Each release writes ``src/Version.php`` holding its tag, so an installed copy tells which one it is.
+    """
+    repo = GitRepo.init(path)
+    for tag in tags:
+        repo.write(
+            {
+                "composer.json": composer_json(
+                    name, description=f"{name} library", autoload={"psr-4": {"Acme\\Lib\\": "src/"}}
+                ),
+                "src/Version.php": f"<?php\nnamespace Acme\\Lib;\nconst VERSION = '{tag}';\n",
+            }
+        )
+        repo.commit(f"release {tag}")
+        repo.tag(tag)
+    return repo
