@@ -79,8 +79,51 @@ class Settings(BaseSettings):
     graphql_playground: bool = False
     graphql_introspection: bool = False
     graphql_max_complexity: int | None = None
+    # Seconds one GraphQL operation may run before it is stopped with a TIMEOUT error.
+    graphql_execution_timeout: float = Field(default=3.0, gt=0)
 
     cors_origins: str = ""
+
+    # Git provider and billing webhooks (incoming; each endpoint refuses all deliveries while unset)
+    github_webhook_secret: str | None = None
+    gitlab_webhook_secret: str | None = None
+    bitbucket_webhook_secret: str | None = None
+    stripe_webhook_secret: str | None = None
+    # Stripe: seconds a signed timestamp may differ from now; what a deleted subscription does.
+    stripe_webhook_tolerance: int = 300
+    stripe_subscription_deleted_action: Literal["freeze", "expire"] = "freeze"
+
+    # GitHub App (GITHUB_API_URL points at GitHub Enterprise Server, or a local fake in tests)
+    github_app_id: str | None = None
+    github_app_private_key: str | None = None
+    github_app_slug: str | None = None
+    github_app_webhook_secret: str | None = None
+    github_url: str = "https://github.com"
+    github_api_url: str = "https://api.github.com"
+
+    # OAuth providers (GITLAB_URL for self-managed GitLab)
+    gitlab_client_id: str | None = None
+    gitlab_client_secret: str | None = None
+    gitlab_url: str = "https://gitlab.com"
+    bitbucket_client_id: str | None = None
+    bitbucket_client_secret: str | None = None
+    bitbucket_url: str = "https://bitbucket.org"
+    bitbucket_api_url: str = "https://api.bitbucket.org"
+
+    # Outgoing GraphQL webhooks: private and loopback targets are refused unless allowed.
+    webhook_allow_private_targets: bool = False
+    webhook_timeout: int = 10
+    webhook_max_attempts: int = 5
+    webhook_delivery_retention_days: int = 90
+
+    # Packagist proxy (Pro+)
+    proxy_enabled: bool = False
+    proxy_packagist_url: str = "https://repo.packagist.org"
+    proxy_metadata_ttl: int = 3600
+    proxy_archive_ttl: int = 86400
+    proxy_max_cache_size: int = 10 * 1024 * 1024 * 1024
+    proxy_upstream_timeout: int = 60
+    proxy_cleanup_interval: int = 3600
 
     @field_validator("base_url")
     @classmethod

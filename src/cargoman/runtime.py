@@ -14,6 +14,7 @@ from cargoman.changes import ChangeCounter
 from cargoman.config import Settings
 from cargoman.db.models import DEFAULT_TENANT_ID, AuditEntry
 from cargoman.db.session import create_db_engine, create_session_factory
+from cargoman.events import Event, EventBus, InProcessEventBus, Topic
 from cargoman.security import AdminTokenVerifier
 from cargoman.storage import Storage, create_storage
 
@@ -30,11 +31,17 @@ class ServiceContext:
     ip: str | None = None
     on_change: Callable[[], None] = lambda: None
     on_task_queued: Callable[[], None] = lambda: None
+    on_event: Callable[[Event], None] = lambda event: None
     _after_commit: list[Callable[[], None]] = field(default_factory=list)
 
     def changed(self) -> None:
         """Mark that Composer-visible data changes with this unit of work."""
         self.after_commit(self.on_change)
+
+    def publish(self, topic: Topic, payload: dict[str, Any]) -> None:
+        """Publish an event once this unit of work commits (never for a rolled-back change)."""
+        event = Event(topic=topic, tenant_id=self.tenant_id, payload=payload)
+        self.after_commit(lambda: self.on_event(event))
 
     def task_queued(self) -> None:
         self.after_commit(self.on_task_queued)
@@ -77,6 +84,7 @@ class Runtime:
         self.admin_tokens = AdminTokenVerifier(settings.admin_token, settings.admin_token_hash)
         # Set when a task is queued in this process, so in-process workers start at once.
         self.task_wakeup = threading.Event()
+        self.events: EventBus = InProcessEventBus()
 
     def notify_changed(self) -> None:
         self.changes.bump()
@@ -102,6 +110,7 @@ class Runtime:
             settings=self.settings,
             on_change=self.notify_changed,
             on_task_queued=self.notify_task_queued,
+            on_event=self.events.publish,
             actor_kind=actor_kind,
             ip=ip,
         )

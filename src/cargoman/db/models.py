@@ -337,3 +337,171 @@ class WebhookDelivery(Base):
     message: Mapped[str | None] = mapped_column(Text, default=None)
     task_ids: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class GitHubAppInstallation(Base):
+    """An installation of the registry's GitHub App on a GitHub account (user or organization)."""
+
+    __tablename__ = "github_app_installations"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "github_installation_id", name="uq_github_app_installations_github_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant_id: Mapped[str] = tenant_column()
+    github_installation_id: Mapped[int] = mapped_column(BigInteger)
+    account_login: Mapped[str] = mapped_column(String(255))
+    account_type: Mapped[str] = mapped_column(String(30))  # User | Organization
+    repository_selection: Mapped[str] = mapped_column(String(20), default="all")  # all | selected
+    status: Mapped[str] = mapped_column(String(20), default="active")  # active | suspended | deleted
+    # Installations first seen through a webhook wait to be claimed by an administrator.
+    claimed_at: Mapped[datetime | None] = mapped_column(default=None)
+    suspended_at: Mapped[datetime | None] = mapped_column(default=None)
+    installed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class OAuthConnection(Base):
+    """A GitLab or Bitbucket account connected by OAuth; its tokens are stored encrypted only."""
+
+    __tablename__ = "oauth_connections"
+    __table_args__ = (UniqueConstraint("tenant_id", "provider", name="uq_oauth_connections_provider"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant_id: Mapped[str] = tenant_column()
+    provider: Mapped[str] = mapped_column(String(20))  # gitlab | bitbucket
+    base_url: Mapped[str] = mapped_column(String(500))
+    account_id: Mapped[str | None] = mapped_column(String(255), default=None)
+    account_login: Mapped[str | None] = mapped_column(String(255), default=None)
+    access_token_encrypted: Mapped[str] = mapped_column(Text)
+    refresh_token_encrypted: Mapped[str | None] = mapped_column(Text, default=None)
+    token_expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    scopes: Mapped[str | None] = mapped_column(String(500), default=None)
+    connected_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class OAuthState(Base):
+    """A pending OAuth authorization: the `state` (digest only) bound to whoever started it."""
+
+    __tablename__ = "oauth_states"
+
+    state_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant_id: Mapped[str] = tenant_column()
+    provider: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(100))
+    code_verifier_encrypted: Mapped[str | None] = mapped_column(Text, default=None)
+    redirect_uri: Mapped[str] = mapped_column(String(1000))
+    expires_at: Mapped[datetime] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SecurityAdvisory(Base):
+    """A known vulnerability of a package (private or proxied), from a scan or an advisory source."""
+
+    __tablename__ = "security_advisories"
+    __table_args__ = (
+        UniqueConstraint(
+            "tenant_id", "source", "advisory_id", "package_name", name="uq_security_advisories_source_id"
+        ),
+        Index("ix_security_advisories_package", "tenant_id", "package_name"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant_id: Mapped[str] = tenant_column()
+    advisory_id: Mapped[str] = mapped_column(String(255))  # GHSA-..., CVE-..., PKSA-...
+    source: Mapped[str] = mapped_column(String(50))  # osv | github | friendsofphp | manual
+    package_name: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str] = mapped_column(Text)
+    severity: Mapped[str | None] = mapped_column(String(20), default=None)  # low|medium|high|critical
+    cve: Mapped[str | None] = mapped_column(String(50), default=None)
+    link: Mapped[str | None] = mapped_column(Text, default=None)
+    affected_versions: Mapped[str] = mapped_column(Text)  # a Composer constraint
+    patched_versions: Mapped[str | None] = mapped_column(Text, default=None)
+    description: Mapped[str | None] = mapped_column(Text, default=None)
+    reported_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ProxyPackage(Base):
+    """A public package served through the Packagist proxy: its cached metadata and archives."""
+
+    __tablename__ = "proxy_packages"
+    __table_args__ = (UniqueConstraint("tenant_id", "name", name="uq_proxy_packages_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = tenant_column()
+    name: Mapped[str] = mapped_column(String(255))
+    frozen: Mapped[bool] = mapped_column(Boolean, default=False)
+    metadata_fetched_at: Mapped[datetime | None] = mapped_column(default=None)
+    archive_count: Mapped[int] = mapped_column(Integer, default=0)
+    archive_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_used_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProxyAlert(Base):
+    """Something the proxy could not do (upstream failure, cache limit)."""
+
+    __tablename__ = "proxy_alerts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = tenant_column()
+    kind: Mapped[str] = mapped_column(String(50))
+    message: Mapped[str] = mapped_column(Text)
+    package_name: Mapped[str | None] = mapped_column(String(255), default=None)
+    resolved_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class GraphQLWebhook(Base):
+    """A GraphQL-native webhook: on each of its events the stored query runs and its result is POSTed."""
+
+    __tablename__ = "graphql_webhooks"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant_id: Mapped[str] = tenant_column()
+    url: Mapped[str] = mapped_column(Text)
+    events: Mapped[list[Any]] = mapped_column(default=list)
+    query: Mapped[str] = mapped_column(Text)
+    # The HMAC key, encrypted with ENCRYPTION_KEY (it must be recoverable to sign).
+    secret_encrypted: Mapped[str] = mapped_column(Text)
+    # Whose credentials the query runs with: root, or a CMA credential id (revoked -> webhook stops).
+    creator_kind: Mapped[str] = mapped_column(String(20))
+    creator_id: Mapped[str] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    disabled_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class GraphQLWebhookDelivery(Base):
+    """One attempt to deliver one event to a GraphQL webhook."""
+
+    __tablename__ = "graphql_webhook_deliveries"
+    __table_args__ = (
+        Index("ix_graphql_webhook_deliveries_webhook", "webhook_id", "created_at"),
+        Index("ix_graphql_webhook_deliveries_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant_id: Mapped[str] = tenant_column()
+    webhook_id: Mapped[str] = mapped_column(String(64), ForeignKey("graphql_webhooks.id", ondelete="CASCADE"))
+    # Attempts of one event share an event id; attempt counts from 1.
+    event_id: Mapped[str] = mapped_column(String(64))
+    event: Mapped[str] = mapped_column(String(100))
+    attempt: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending|delivered|failed
+    request_url: Mapped[str] = mapped_column(Text)
+    request_headers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    request_body: Mapped[str] = mapped_column(Text)
+    response_status: Mapped[int | None] = mapped_column(Integer, default=None)
+    response_headers: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    response_body: Mapped[str | None] = mapped_column(Text, default=None)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    duration_ms: Mapped[int | None] = mapped_column(Integer, default=None)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

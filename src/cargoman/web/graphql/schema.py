@@ -9,6 +9,7 @@ from typing import Any, NewType, cast
 import strawberry
 from graphql import GraphQLError
 from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from cargoman.collections import service as collections
@@ -82,7 +83,7 @@ def _window(pagination: Pagination | None, first: int | None, after: str | None)
 
 
 @strawberry.type
-class Query:
+class CoreQuery:
     @strawberry.field(description="A customer by id")
     def customer(self, info: Ctx, id: strawberry.ID) -> Customer | None:
         return Customer.from_row(customers.get_customer(info.context.ctx, str(id)))
@@ -181,9 +182,21 @@ class CargomanSchema(strawberry.Schema):
         """Logged by the endpoint, which knows which errors are expected (NOT_FOUND...) and which not."""
 
 
+# The root types are assembled from one part per area, so each area keeps its own module.
+QUERY_PARTS: tuple[type, ...] = (CoreQuery,)
+MUTATION_PARTS: tuple[type, ...] = ()
+SUBSCRIPTION_PARTS: tuple[type, ...] = ()
+
+
+def _merge(name: str, parts: tuple[type, ...]) -> type | None:
+    return merge_types(name, parts) if parts else None
+
+
 def build_schema() -> strawberry.Schema:
     return CargomanSchema(
-        query=Query,
+        query=cast(type, _merge("Query", QUERY_PARTS)),
+        mutation=_merge("Mutation", MUTATION_PARTS),
+        subscription=_merge("Subscription", SUBSCRIPTION_PARTS),
         config=StrawberryConfig(auto_camel_case=True),
         scalar_overrides={datetime: cast(Any, DateTime)},
     )
