@@ -36,7 +36,7 @@ from cargoman.editions import Feature, FeatureNotAvailable, require_feature
 from cargoman.errors import CargomanError
 from cargoman.graphql_limits import QueryLimitExceeded, check_limits, edition_complexity_limit
 from cargoman.runtime import Runtime
-from cargoman.web.api.auth import _authenticate
+from cargoman.web.api.auth import AdminPrincipal, _authenticate
 from cargoman.web.graphql.context import GraphQLContext
 from cargoman.web.graphql.errors import format_error, known_error, request_error
 from cargoman.web.graphql.loaders import Loaders
@@ -110,6 +110,19 @@ class GraphQLEndpoint:
             known = known_error(exc)
             assert known is not None
             return _errors(known)
+        return self.execute(runtime, principal, gql)
+
+    def execute(
+        self,
+        runtime: Runtime,
+        principal: AdminPrincipal,
+        gql: GraphQLRequest,
+        allowed_operation_types: tuple[OperationType, ...] = (OperationType.QUERY,),
+    ) -> dict[str, Any]:
+        """Parse, validate, check the limits and run one operation for an authenticated caller.
+
+        Also used to run stored queries (GraphQL webhooks) with their creator's credentials.
+        """
         try:
             document = parse(gql.query)
         except GraphQLError as exc:
@@ -126,7 +139,6 @@ class GraphQLEndpoint:
             known = known_error(exc)
             assert known is not None
             return _errors(known)
-        # Only queries exist so far; mutations (refused to viewer credentials) come next.
         with principal.unit_of_work(runtime) as ctx:
             context = GraphQLContext(ctx, principal, Loaders(ctx), limits, self.complexity_limit)
             result = asyncio.run(
@@ -135,7 +147,7 @@ class GraphQLEndpoint:
                     variable_values=gql.variables,
                     context_value=context,
                     operation_name=gql.operation_name,
-                    allowed_operation_types=(OperationType.QUERY,),
+                    allowed_operation_types=allowed_operation_types,
                 )
             )
         response: dict[str, Any] = {"data": result.data}
