@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from cargoman.config import Settings, get_settings
 from cargoman.db.migrate import upgrade
+from cargoman.graphql_webhooks.dispatcher import WebhookDispatcher
 from cargoman.runtime import Runtime
 from cargoman.stats.recorder import UsageRecorder
 from cargoman.tasks.scheduler import TaskScheduler
@@ -19,6 +20,7 @@ from cargoman.web.api.errors import install_error_handlers
 from cargoman.web.api.v1.router import build_router
 from cargoman.web.composer.app import ComposerApp, is_composer_path
 from cargoman.web.graphql import build_graphql_router
+from cargoman.web.webhooks import build_webhooks_router
 from cargoman.worker.runner import WorkerPool
 
 
@@ -66,10 +68,12 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Car
     recorder = UsageRecorder(runtime)
     workers = WorkerPool(runtime, settings.task_num_workers if settings.task_enabled else 0)
     scheduler = TaskScheduler(runtime) if settings.task_enabled else None
+    webhook_dispatcher = WebhookDispatcher(runtime)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         recorder.start()
+        webhook_dispatcher.start()
         workers.start()
         if scheduler is not None:
             scheduler.start()
@@ -79,6 +83,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Car
             if scheduler is not None:
                 scheduler.stop()
             workers.stop()
+            webhook_dispatcher.stop()
             recorder.stop()
             runtime.dispose()
 
@@ -93,6 +98,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Car
     install_error_handlers(api)
     api.include_router(build_router())
     api.include_router(build_graphql_router(settings))
+    api.include_router(build_webhooks_router())
 
     @api.get("/health", tags=["meta"], summary="Liveness check")
     def health() -> dict[str, Any]:

@@ -81,6 +81,8 @@ class Settings(BaseSettings):
     graphql_max_complexity: int | None = None
     # Seconds one GraphQL operation may run before it is stopped with a TIMEOUT error.
     graphql_execution_timeout: float = Field(default=3.0, gt=0)
+    # Seconds a GraphQL WebSocket client has to send connection_init before it is closed (4408).
+    graphql_ws_connection_init_timeout: float = Field(default=3.0, gt=0)
 
     cors_origins: str = ""
 
@@ -115,6 +117,8 @@ class Settings(BaseSettings):
     webhook_timeout: int = 10
     webhook_max_attempts: int = 5
     webhook_delivery_retention_days: int = 90
+    # A failed delivery is retried after base * 2^(attempt-1) seconds (capped at one hour).
+    webhook_retry_base_seconds: float = Field(default=30.0, gt=0)
 
     # Packagist proxy (Pro+)
     proxy_enabled: bool = False

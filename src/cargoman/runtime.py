@@ -69,6 +69,14 @@ class ServiceContext:
             )
         )
 
+    def after_commit_mark(self) -> int:
+        """A bookmark for ``discard_after_commit``: how much after-commit work is queued now."""
+        return len(self._after_commit)
+
+    def discard_after_commit(self, mark: int) -> None:
+        """Drop the after-commit work queued since ``mark`` (its savepoint was rolled back)."""
+        del self._after_commit[mark:]
+
     def after_commit(self, callback: Callable[[], None]) -> None:
         if callback not in self._after_commit:
             self._after_commit.append(callback)

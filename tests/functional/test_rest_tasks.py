@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, select
 from tests.functional.conftest import Api, Backend, err, ok
 from tests.support.gitrepo import GitRepo
 
-from cargoman.db.models import AuditEntry, DownloadEvent, Task
+from cargoman.db.models import AuditEntry, DownloadEvent, Task, WebhookDelivery
 from cargoman.security import new_id
 from cargoman.tasks import service as tasks
 
@@ -182,13 +182,30 @@ def test_cleanup_drops_old_audit_entries_and_finished_tasks_keeps_statistics(
                 kind="download", package_name="acme/x", version="1.0.0", created_at=now - timedelta(days=400)
             )
         )
+        for age, delivery_id in ((timedelta(days=91), "old"), (timedelta(days=89), "recent")):
+            session.add(
+                WebhookDelivery(
+                    provider="github",
+                    event="push",
+                    delivery_id=delivery_id,
+                    verified=True,
+                    outcome="ignored",
+                    created_at=now - age,
+                )
+            )
 
     queued = ok(api.post("/tasks/cleanup"), 202)
     # A second request while the first still waits would only repeat it.
     assert queued["kind"] == "cleanup"
     done = _finished(api, queued["id"])
     assert done["status"] == "completed", done
-    assert done["result"] == {"audit_entries_deleted": 1, "tasks_deleted": 2, "orphan_archives_deleted": 0}
+    assert done["result"] == {
+        "audit_entries_deleted": 1,
+        "tasks_deleted": 2,
+        "webhook_deliveries_deleted": 0,
+        "incoming_webhook_deliveries_deleted": 1,
+        "orphan_archives_deleted": 0,
+    }
 
     with backend.runtime.session_factory() as session:
         ids = set(session.scalars(select(Task.id)))

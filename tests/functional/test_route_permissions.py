@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from cargoman.app import create_app
 from cargoman.config import Settings
-from cargoman.web.api.permissions import ROUTE_PERMISSIONS
+from cargoman.web.api.permissions import PUBLIC_ROUTES, ROUTE_PERMISSIONS
 
-PUBLIC = {("GET", "/health")}
+PUBLIC = {("GET", "/health")} | PUBLIC_ROUTES
 
 
 def _routes(tmp_path: object) -> set[tuple[str, str]]:

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from cargoman.cli import customers, packages, tokens
+from cargoman.cli import customers, graphql, packages, tokens
 from cargoman.cli.context import runtime
 from cargoman.cli.output import JsonOption, console, emit
 from cargoman.config import get_settings
@@ -21,6 +21,7 @@ app = typer.Typer(
 app.add_typer(packages.app, name="package")
 app.add_typer(customers.app, name="customer")
 app.add_typer(tokens.app, name="token")
+app.add_typer(graphql.app, name="graphql")
 
 
 @app.command()
@@ -83,16 +84,21 @@ def worker(
     threads: Annotated[int, typer.Option("--threads", min=1, help="Concurrent tasks.")] = 2,
 ) -> None:
     """Run background tasks (syncs) in this process, for scaling out beside `serve`."""
+    from cargoman.graphql_webhooks.dispatcher import WebhookDispatcher
     from cargoman.worker.runner import WorkerPool
 
     pool = WorkerPool(runtime(), threads)
+    # Syncs run here publish their events on this process's bus: webhooks must hear them here too.
+    dispatcher = WebhookDispatcher(runtime())
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    dispatcher.start()
     pool.start()
     console.print(f"Worker running with {threads} threads.")
     stop.wait()
     pool.stop()
+    dispatcher.stop()
 
 
 def _redacted(url: str) -> str:

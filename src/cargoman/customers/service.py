@@ -15,6 +15,7 @@ from cargoman.composer.versions import sort_versions
 from cargoman.customers import repository
 from cargoman.db.models import Customer, FrozenVersion
 from cargoman.errors import Conflict, NotFound, ValidationFailed
+from cargoman.events import Topic
 from cargoman.grants import repository as grants_repository
 from cargoman.packages import repository as packages_repository
 from cargoman.pagination import Page, PageRequest, paginate
@@ -133,9 +134,13 @@ def delete_customer(ctx: ServiceContext, customer_id: str) -> None:
     ctx.session.delete(customer)
     ctx.changed()
     ctx.audit("customer.delete", RESOURCE_TYPE, customer_id, before, None)
+    deleted = {"customer_id": customer_id, "kind": "deleted", "previous_status": before.get("status")}
+    ctx.publish(Topic.CUSTOMER_ACTIVITY, deleted)
 
 
 def _set_status(ctx: ServiceContext, customer: Customer, status: str, reason: str | None) -> None:
+    activity = {"customer_id": customer.id, "kind": "status_changed", "status": status}
+    ctx.publish(Topic.CUSTOMER_ACTIVITY, {**activity, "previous_status": customer.status, "reason": reason})
     customer.status = status
     customer.status_reason = reason
     customer.access_changed_at = next_change_stamp(ctx)

@@ -339,6 +339,22 @@ class WebhookDelivery(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class WebhookDeliveryPackage(Base):
+    """A package one incoming delivery matched (a repository may back several), and the sync queued."""
+
+    __tablename__ = "webhook_delivery_packages"
+    __table_args__ = (Index("ix_webhook_delivery_packages_package", "package_id"),)
+
+    webhook_delivery_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), primary_key=True
+    )
+    package_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("packages.id", ondelete="CASCADE"), primary_key=True
+    )
+    tenant_id: Mapped[str] = tenant_column()
+    task_id: Mapped[str | None] = mapped_column(String(64), default=None)
+
+
 class GitHubAppInstallation(Base):
     """An installation of the registry's GitHub App on a GitHub account (user or organization)."""
 

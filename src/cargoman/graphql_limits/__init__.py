@@ -18,6 +18,7 @@ from cargoman.editions import edition_info
 from cargoman.graphql_limits.complexity import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
+    PLAIN_LIST_SIZE,
     analyse_operation,
     query_complexity,
 )
@@ -26,6 +27,7 @@ from cargoman.graphql_limits.depth import query_depth
 __all__ = [
     "DEFAULT_PAGE_SIZE",
     "MAX_PAGE_SIZE",
+    "PLAIN_LIST_SIZE",
     "LimitReport",
     "QueryLimitExceeded",
     "QueryTooComplex",

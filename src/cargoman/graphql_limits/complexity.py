@@ -3,15 +3,26 @@
 Rules (SourceHut / GitLab conventions, see DESIGN.md "GraphQL"):
 
 * Every selected field costs 1; ``__typename`` costs 0. Introspection fields ``__schema`` and
-  ``__type`` are ordinary fields (1 each, their sub-selections counted normally).
+  ``__type`` cost 1 each and nothing below them, for complexity and depth alike: they read the
+  in-memory schema (no resolver, no SQL, bounded by the schema's size), exist only when
+  GRAPHQL_INTROSPECTION is on, and the standard introspection query of GraphiQL nests ``ofType``
+  deeper than any data query may, so it would otherwise never pass.
 * A field whose subtree is *multiplied*: cost = 1 + page_size * cost(subtree). Multiplied fields are
   - connection fields (return type named ``...Connection`` or an object with ``edges`` and
     ``pageInfo``): the whole subtree (edges, node, pageInfo, totalCount...) is multiplied;
     list fields directly inside a connection type (``edges``, ``nodes``) are not multiplied again;
-  - list fields (``[T]``), including plain lists without pagination arguments such as
-    ``collections: [Collection!]!`` -- they count like a connection with the default page size.
+  - list fields (``[T]``). A list with a page-size argument (``first``, ``last`` or
+    ``pagination``) counts like a connection. A *plain* list -- no such argument, e.g.
+    ``Package.versions`` or ``Customer.packages`` -- counts ``PLAIN_LIST_SIZE`` (3) items.
     A list of scalars has no subtree, so it costs 1.
   Nested multiplications compound.
+* Why plain lists count 3: their size is not the caller's choice (a package's versions, a
+  customer's grants), cannot be paged, and each level is fetched by one batched query
+  (DataLoader), so the page size would overstate the work by an order of magnitude. 3 still makes
+  nesting compound, and it is the largest value that keeps every example query of the GraphQL
+  reference within Pro's cap of 500: "List Packages with Versions" (a default page of 25 packages,
+  each with ``versions { version releasedAt downloads }``) scores 226 + 75 x PLAIN_LIST_SIZE =
+  451. Connections keep the default page size of 25 (at most 100).
 * Page size: the field's ``first`` argument, else ``last``, else ``pagination: {first}`` /
   ``pagination: {last}`` (literals or variables, including variable defaults); when absent or null,
   the schema's default value for that argument if it is an integer, else ``DEFAULT_PAGE_SIZE`` (25).
@@ -59,8 +70,10 @@ from graphql.type import SchemaMetaFieldDef, TypeMetaFieldDef
 
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
+PLAIN_LIST_SIZE = 3
 
 TYPENAME = "__typename"
+INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
 PAGINATION_ARG = "pagination"
 PAGE_SIZE_ARGS = ("first", "last")
 
@@ -210,6 +223,10 @@ class _Analyzer:
         for group in self.collect(sources).values():
             first_node = group.nodes[0][0]
             name = first_node.name.value
+            if name in INTROSPECTION_FIELDS:
+                complexity += 1
+                depth = max(depth, 1)
+                continue
             definition = self.field_def(group.parent_type, name)
             return_type = definition.type if definition is not None else None
             child_type = get_named_type(return_type) if return_type is not None else None
@@ -226,9 +243,16 @@ class _Analyzer:
                 and return_type is not None
                 and _multiplies(return_type, group.parent_type)
             ):
-                multiplier = self.page_size(first_node, definition)
+                if is_connection_type(child_type) or _takes_page_size(definition):
+                    multiplier = self.page_size(first_node, definition)
+                else:
+                    multiplier = PLAIN_LIST_SIZE
             complexity += 1 + multiplier * sub.complexity
         return Analysis(complexity, depth)
+
+
+def _takes_page_size(definition: GraphQLField) -> bool:
+    return any(name in definition.args for name in (*PAGE_SIZE_ARGS, PAGINATION_ARG))
 
 
 def _schema_default(definition: GraphQLField, name: str) -> int | None:

@@ -1,8 +1,9 @@
 """Static (pre-execution) depth of a GraphQL operation.
 
 Depth is the maximum nesting of field selections with fragments and inline fragments expanded:
-``{ a }`` has depth 1, ``{ a { b { c } } }`` depth 3. Every field counts, ``__typename`` and
-introspection fields included; fragments themselves add no level. Skipped fields (``@skip`` /
+``{ a }`` has depth 1, ``{ a { b { c } } }`` depth 3. Every field counts, ``__typename``
+included; ``__schema`` and ``__type`` count 1 whatever they select (see complexity.py); fragments
+themselves add no level. Skipped fields (``@skip`` /
 ``@include``) are ignored. An operation that cannot be selected has depth 0.
 """
 

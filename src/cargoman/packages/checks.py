@@ -14,8 +14,9 @@ from cargoman.composer.constraints import InvalidConstraint, parse_constraint
 from cargoman.composer.versions import branch_version, tag_version
 from cargoman.config import Settings
 from cargoman.errors import ValidationFailed
+from cargoman.git_credentials import resolve_credential
 from cargoman.gitsync.errors import GitError
-from cargoman.gitsync.mirror import Ref
+from cargoman.gitsync.mirror import GitAuth, Ref
 from cargoman.packages.mirrors import locked, open_mirror
 from cargoman.packages.monorepo import manifest_path
 from cargoman.packages.service import get_package
@@ -50,19 +51,27 @@ class CheckTarget:
     repository_url: str
     subdir: str | None
     monorepo_glob: str | None
+    # Resolved like a sync's (GitHub App, OAuth, deploy credentials); never shown.
+    auth: GitAuth | None = field(default=None, repr=False)
 
 
 def check_target(ctx: ServiceContext, name: str) -> CheckTarget:
     package = get_package(ctx, name)
     if package.repository_url is None:
         raise ValidationFailed("name", f"{package.name} has no repository to validate (published by upload)")
+    credential = resolve_credential(ctx, package.repository_url)
     return CheckTarget(
-        ctx.tenant_id, package.name, package.repository_url, package.subdir, package.monorepo_glob
+        ctx.tenant_id,
+        package.name,
+        package.repository_url,
+        package.subdir,
+        package.monorepo_glob,
+        credential.git_auth() if credential is not None else None,
     )
 
 
 def check_repository(settings: Settings, target: CheckTarget) -> CheckReport:
-    mirror = open_mirror(settings, target.tenant_id, target.repository_url)
+    mirror = open_mirror(settings, target.tenant_id, target.repository_url, target.auth)
     try:
         with locked(mirror.path):
             mirror.sync()

@@ -28,11 +28,14 @@ def git_auth(settings: Settings) -> GitAuth | None:
     return GitAuth(username=settings.git_auth_user or "x-access-token", token=settings.git_auth_token)
 
 
-def open_mirror(settings: Settings, tenant_id: str, repository_url: str) -> Mirror:
+def open_mirror(
+    settings: Settings, tenant_id: str, repository_url: str, auth: GitAuth | None = None
+) -> Mirror:
+    """``auth`` is the credential resolved for this repository; without one the deploy credentials apply."""
     return Mirror(
         mirror_path(settings, tenant_id, repository_url),
         repository_url,
-        git_auth(settings),
+        auth if auth is not None else git_auth(settings),
         timeout=settings.git_timeout,
     )
 
@@ -46,9 +49,11 @@ def locked(mirror_dir: Path) -> Iterator[None]:
         yield
 
 
-def discover_package_name(settings: Settings, tenant_id: str, repository_url: str) -> str:
+def discover_package_name(
+    settings: Settings, tenant_id: str, repository_url: str, auth: GitAuth | None = None
+) -> str:
     """The `name` of composer.json on the default branch (or the newest ref that has one)."""
-    mirror = open_mirror(settings, tenant_id, repository_url)
+    mirror = open_mirror(settings, tenant_id, repository_url, auth)
     try:
         with locked(mirror.path):
             mirror.sync()

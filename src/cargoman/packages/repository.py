@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from cargoman.db.models import Package, Version, WebhookDelivery
+from cargoman.db.models import Package, Version, WebhookDelivery, WebhookDeliveryPackage
 
 
 def get_by_name(session: Session, tenant_id: str, name: str, with_versions: bool = False) -> Package | None:
@@ -162,9 +162,16 @@ def version_counts(session: Session, tenant_id: str, package_ids: list[str]) -> 
 
 
 def webhook_deliveries_query(tenant_id: str, package_id: str) -> Select[Any]:
+    """Deliveries that named this package, first or among several packages of one repository."""
+    linked = select(WebhookDeliveryPackage.webhook_delivery_id).where(
+        WebhookDeliveryPackage.tenant_id == tenant_id, WebhookDeliveryPackage.package_id == package_id
+    )
     return (
         select(WebhookDelivery)
-        .where(WebhookDelivery.tenant_id == tenant_id, WebhookDelivery.package_id == package_id)
+        .where(
+            WebhookDelivery.tenant_id == tenant_id,
+            or_(WebhookDelivery.package_id == package_id, WebhookDelivery.id.in_(linked)),
+        )
         .order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc())
     )
 

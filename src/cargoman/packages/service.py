@@ -10,6 +10,7 @@ from sqlalchemy import select
 from cargoman import validation
 from cargoman.db.models import Package, Task, Version, WebhookDelivery
 from cargoman.errors import Conflict, NotFound, ValidationFailed
+from cargoman.git_credentials import resolve_credential
 from cargoman.gitsync.urls import validate_repository_url
 from cargoman.packages import monorepo, repository
 from cargoman.packages.mirrors import discover_package_name, mirror_path
@@ -66,7 +67,9 @@ def add_package(
         if glob is not None:
             # The root is a label for the repository; its children bring their own names.
             raise ValidationFailed("name", "is required for a monorepo root (a vendor/name label)")
-        name = discover_package_name(ctx.settings, ctx.tenant_id, url)
+        credential = resolve_credential(ctx, url)
+        auth = credential.git_auth() if credential is not None else None
+        name = discover_package_name(ctx.settings, ctx.tenant_id, url, auth)
     package_name = validation.package_name(name)
     if repository.get_by_name(ctx.session, ctx.tenant_id, package_name) is not None:
         raise Conflict(f"Package {package_name} already exists")

@@ -19,8 +19,9 @@ import orjson
 from cargoman.composer.metadata import manifest_from_composer_json
 from cargoman.composer.versions import branch_version, sort_versions, tag_version
 from cargoman.db.models import Package, Version
+from cargoman.git_credentials import resolve_credential
 from cargoman.gitsync.archive import build_archives
-from cargoman.gitsync.mirror import Mirror, Ref
+from cargoman.gitsync.mirror import GitAuth, Mirror, Ref
 from cargoman.packages import monorepo, repository
 from cargoman.packages.mirrors import locked, open_mirror
 from cargoman.packages.monorepo import manifest_path
@@ -155,8 +156,8 @@ def sync_package(runtime: Runtime, tenant_id: str, package_id: str) -> SyncRepor
     if url is None:
         return SyncReport()  # published by upload only: nothing to fetch
 
-    mirror = open_mirror(runtime.settings, tenant_id, url)
     try:
+        mirror = open_mirror(runtime.settings, tenant_id, url, _resolved_auth(runtime, tenant_id, url))
         with locked(mirror.path):
             mirror.sync()
             refs = mirror.list_refs()
@@ -169,6 +170,13 @@ def sync_package(runtime: Runtime, tenant_id: str, package_id: str) -> SyncRepor
         _record_failure(runtime, tenant_id, package_id, str(exc))
         raise
     return _sync_versions(runtime, tenant_id, package_id, mirror, refs, default_branch)
+
+
+def _resolved_auth(runtime: Runtime, tenant_id: str, url: str) -> GitAuth | None:
+    """The credential this tenant's sources give for ``url`` (GitHub App, OAuth, deploy)."""
+    with runtime.unit_of_work("worker", tenant_id) as ctx:
+        credential = resolve_credential(ctx, url)
+    return credential.git_auth() if credential is not None else None
 
 
 def _sync_versions(

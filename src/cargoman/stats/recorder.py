@@ -1,7 +1,8 @@
 """Buffers Composer usage (token last use, downloads, installs) and writes it in batches.
 
 The hot path only appends to memory; a background thread flushes every few seconds and at shutdown,
-so serving a file never waits for a database write.
+so serving a file never waits for a database write. Each flush also publishes the batch's customer
+activity (downloads, installs, tokens used) on the event bus once it is committed.
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from cargoman.db.models import CustomerToken, DownloadEvent
+from cargoman.events import Event, EventBus, Topic
 from cargoman.runtime import Runtime
 from cargoman.stats import repository as stats_repository
 from cargoman.timeutil import utcnow
@@ -96,6 +99,50 @@ class UsageRecorder:
                 )
                 for event in events
             )
+            activity = _activity(ctx.session, events, token_use, pretty)
+            ctx.after_commit(partial(_publish_all, self.runtime.events, activity))
+
+
+def _activity(
+    session: Session,
+    events: list[UsageEvent],
+    token_use: dict[str, tuple[datetime, str | None]],
+    pretty: dict[tuple[str, str, str], str],
+) -> list[Event]:
+    """customerActivity events for this batch: each customer download and install, and each token
+    used since the last flush (once per token per flush)."""
+    activity = [
+        Event(
+            Topic.CUSTOMER_ACTIVITY,
+            event.tenant_id,
+            {
+                "customer_id": event.customer_id,
+                "kind": event.kind,
+                "package": event.package_name,
+                "version": pretty.get((event.tenant_id, event.package_name, event.version), event.version),
+                "token_id": event.token_id,
+            },
+            occurred_at=event.at,
+        )
+        for event in events
+        if event.customer_id is not None
+    ]
+    if token_use:
+        owners = session.execute(
+            select(CustomerToken.id, CustomerToken.customer_id, CustomerToken.tenant_id).where(
+                CustomerToken.id.in_(list(token_use))
+            )
+        )
+        for token_id, customer_id, tenant_id in owners:
+            payload = {"customer_id": customer_id, "kind": "token_used", "token_id": token_id}
+            used_at = token_use[token_id][0]
+            activity.append(Event(Topic.CUSTOMER_ACTIVITY, tenant_id, payload, occurred_at=used_at))
+    return activity
+
+
+def _publish_all(bus: EventBus, events: list[Event]) -> None:
+    for event in events:
+        bus.publish(event)
 
 
 def _pretty_versions(session: Session, events: list[UsageEvent]) -> dict[tuple[str, str, str], str]:

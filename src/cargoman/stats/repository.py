@@ -152,3 +152,44 @@ def version_count(session: Session, tenant_id: str) -> int:
     return (
         session.scalar(select(func.count()).select_from(Version).where(Version.tenant_id == tenant_id)) or 0
     )
+
+
+def counts_by_package(
+    session: Session, tenant_id: str, since: datetime | None = None, package_name: str | None = None
+) -> dict[str, KindCounts]:
+    rows = session.execute(
+        select(DownloadEvent.package_name, DownloadEvent.kind, func.count())
+        .where(*_filters(tenant_id, package_name, since=since))
+        .group_by(DownloadEvent.package_name, DownloadEvent.kind)
+    )
+    result: dict[str, KindCounts] = {}
+    for name, kind, count in rows:
+        result.setdefault(name, {})[kind] = count
+    return result
+
+
+def first_event_at(session: Session, tenant_id: str, package_name: str | None = None) -> datetime | None:
+    first = select(func.min(DownloadEvent.created_at)).where(*_filters(tenant_id, package_name))
+    return session.scalar(first)
+
+
+def downloads_by_version(
+    session: Session, tenant_id: str, package_names: Iterable[str]
+) -> dict[str, dict[str, int]]:
+    """Dist downloads per package and (pretty) version, for several packages in one query."""
+    names = list(package_names)
+    result: dict[str, dict[str, int]] = {name: {} for name in names}
+    if not names:
+        return result
+    rows = session.execute(
+        select(DownloadEvent.package_name, DownloadEvent.version, func.count())
+        .where(
+            DownloadEvent.tenant_id == tenant_id,
+            DownloadEvent.kind == "download",
+            DownloadEvent.package_name.in_(names),
+        )
+        .group_by(DownloadEvent.package_name, DownloadEvent.version)
+    )
+    for name, version, count in rows:
+        result[name][version] = count
+    return result

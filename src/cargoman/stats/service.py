@@ -227,3 +227,58 @@ def daily_stats(ctx: ServiceContext, days: int = RECENT_DAYS, package: str | Non
         installs=sum(day.installs for day in daily),
         daily=daily,
     )
+
+
+@dataclass(frozen=True)
+class PackageUsage:
+    package: str
+    downloads: int
+    installs: int
+
+
+@dataclass(frozen=True)
+class PeriodStats:
+    days: int | None  # None: all time
+    package: str | None
+    first_day: date | None  # None: all time and nothing recorded yet
+    downloads: int
+    installs: int
+    packages: list[PackageUsage]  # most downloaded first
+    daily: list[DayUsage]
+
+
+def period_stats(
+    ctx: ServiceContext, days: int | None = RECENT_DAYS, package: str | None = None
+) -> PeriodStats:
+    """Totals, per package and per day over the last ``days`` days, or since the first event (None)."""
+    _require_analytics(ctx)
+    package_name = None
+    if package is not None:
+        _, package_name = _package_name(ctx, validation.package_name(package, field="package"))
+    if days is None:
+        first_event = repository.first_event_at(ctx.session, ctx.tenant_id, package_name)
+        span = (utcnow().date() - first_event.date()).days + 1 if first_event is not None else 0
+        since = None
+    else:
+        span = _validate_days(days)
+        since = _midnight(_first_day(span))
+    by_package = repository.counts_by_package(ctx.session, ctx.tenant_id, since, package_name)
+    packages = sorted(
+        (PackageUsage(name, _downloads(counts), _installs(counts)) for name, counts in by_package.items()),
+        key=lambda row: (-row.downloads, -row.installs, row.package),
+    )
+    return PeriodStats(
+        days=days,
+        package=package_name,
+        first_day=_first_day(span) if span else None,
+        downloads=sum(row.downloads for row in packages),
+        installs=sum(row.installs for row in packages),
+        packages=packages,
+        daily=_daily(ctx, span, package_name) if span else [],
+    )
+
+
+def downloads_by_version(ctx: ServiceContext, package_names: list[str]) -> dict[str, dict[str, int]]:
+    """Dist downloads of each named package, per (pretty) version."""
+    _require_analytics(ctx)
+    return repository.downloads_by_version(ctx.session, ctx.tenant_id, package_names)

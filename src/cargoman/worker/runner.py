@@ -12,14 +12,18 @@ import socket
 import threading
 import traceback
 from collections.abc import Callable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from cargoman.db.models import Task
-from cargoman.runtime import Runtime
+from cargoman.events import Topic
+from cargoman.graphql_webhooks.dispatcher import DELIVERY_TASK as GRAPHQL_WEBHOOK_DELIVERY
+from cargoman.packages import repository as packages_repository
+from cargoman.runtime import Runtime, ServiceContext
 from cargoman.tasks import repository
 from cargoman.tasks.service import CLEANUP, SYNC_PACKAGE
-from cargoman.timeutil import utcnow
+from cargoman.timeutil import isoformat, utcnow
 
 log = logging.getLogger("cargoman.worker")
 
@@ -42,7 +46,79 @@ def _cleanup(runtime: Runtime, task: Task) -> dict[str, Any]:
     return run_cleanup(runtime, task.tenant_id)
 
 
-HANDLERS: dict[str, Handler] = {SYNC_PACKAGE: _sync_package, CLEANUP: _cleanup}
+def _deliver_graphql_webhook(runtime: Runtime, task: Task) -> dict[str, Any]:
+    from cargoman.graphql_webhooks.delivery import run_delivery
+
+    return run_delivery(runtime, task)
+
+
+HANDLERS: dict[str, Handler] = {
+    SYNC_PACKAGE: _sync_package,
+    CLEANUP: _cleanup,
+    GRAPHQL_WEBHOOK_DELIVERY: _deliver_graphql_webhook,
+}
+
+
+@dataclass(frozen=True)
+class SyncAttempt:
+    """How one sync task attempt ended, as committed."""
+
+    task_id: str
+    tenant_id: str
+    package_id: str
+    status: str  # completed | failed | pending (retried later)
+    attempt: int
+    ended_at: datetime
+    result: dict[str, Any]
+    error: str | None
+
+
+def publish_sync_outcome(runtime: Runtime, attempt: SyncAttempt) -> None:
+    """Publish how a sync attempt ended, for the synced package and each monorepo child.
+
+    Runs after the task row is committed, in a unit of work of its own: whatever goes wrong here
+    must not undo the task's outcome.
+    """
+    try:
+        with runtime.unit_of_work("worker", attempt.tenant_id) as ctx:
+            for payload in _sync_payloads(ctx, attempt):
+                ctx.publish(Topic.PACKAGE_SYNCED, payload)
+    except Exception:
+        log.exception("could not publish the outcome of task %s", attempt.task_id)
+
+
+def _sync_payloads(ctx: ServiceContext, attempt: SyncAttempt) -> list[dict[str, Any]]:
+    package = packages_repository.get(ctx.session, ctx.tenant_id, attempt.package_id)
+    if package is not None and package.parent_id is not None:  # a child's sync runs its root's
+        package = packages_repository.get(ctx.session, ctx.tenant_id, package.parent_id)
+    if package is None:
+        return []  # deleted meanwhile: nobody can subscribe to it by name any more
+    reports: dict[str, dict[str, Any]] = {package.name: attempt.result}
+    if attempt.error is None:
+        reports.update(attempt.result.get("children") or {})
+    else:
+        children = packages_repository.children_of(ctx.session, ctx.tenant_id, package.id)
+        reports.update((child.name, {}) for child in children)
+    outcome = {
+        "status": "succeeded" if attempt.error is None else "failed",
+        "error": attempt.error,
+        "will_retry": attempt.status == "pending",
+        "attempt": attempt.attempt,
+        "task_id": attempt.task_id,
+        "synced_at": isoformat(attempt.ended_at),
+    }
+    return [
+        {
+            "package": name,
+            **outcome,
+            "versions_added": list(report.get("added", [])),
+            "versions_updated": list(report.get("updated", [])),
+            "versions_removed": list(report.get("removed", [])),
+            "versions_unchanged": int(report.get("unchanged", 0)),
+            "warnings": int(report.get("warnings", 0)),
+        }
+        for name, report in reports.items()
+    ]
 
 
 def backoff_seconds(attempts: int) -> float:
@@ -128,6 +204,7 @@ class Worker:
         error: str | None = None,
         trace: str | None = None,
     ) -> None:
+        attempt: SyncAttempt | None = None
         with self.runtime.unit_of_work(self.id) as ctx:
             row = ctx.session.get(Task, task.id)
             if row is None or row.locked_by != self.id:
@@ -148,6 +225,19 @@ class Worker:
                 row.error = error
                 row.run_after = utcnow() + timedelta(seconds=backoff_seconds(row.attempts))
             log.debug("task %s finished: %s", task.id, trace or "ok")
+            if row.kind == SYNC_PACKAGE:
+                attempt = SyncAttempt(
+                    task_id=row.id,
+                    tenant_id=row.tenant_id,
+                    package_id=str(row.payload.get("package_id")),
+                    status=row.status,
+                    attempt=row.attempts,
+                    ended_at=row.finished_at or utcnow(),
+                    result=(result or {}) if error is None else {},
+                    error=error,
+                )
+        if attempt is not None:
+            publish_sync_outcome(self.runtime, attempt)
 
 
 class WorkerPool:

@@ -90,4 +90,35 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Permission] = {
     ("POST", "/api/v1/team/credentials/{credential_id}/rotate"): TEAM,
     # audit log
     ("GET", "/api/v1/audit"): R,
+    # GitHub App
+    ("GET", "/api/v1/github-app/status"): R,
+    ("GET", "/api/v1/github-app/install-url"): R,
+    ("GET", "/api/v1/github-app/installations"): R,
+    ("POST", "/api/v1/github-app/installations/claim"): W,
+    ("GET", "/api/v1/github-app/installations/{installation_id}"): R,
+    ("POST", "/api/v1/github-app/installations/{installation_id}/sync"): W,
+    ("GET", "/api/v1/github-app/installations/{installation_id}/repositories"): R,
+    ("GET", "/api/v1/github-app/installations/by-github-id/{github_installation_id}"): R,
+    # OAuth connections (GitLab, Bitbucket); the callback is public, see PUBLIC_ROUTES
+    ("POST", "/api/v1/oauth/{provider}/initiate"): W,
+    ("GET", "/api/v1/oauth/{provider}/status"): R,
+    ("POST", "/api/v1/oauth/{provider}/disconnect"): W,
+    ("GET", "/api/v1/oauth/connections"): R,
 }
+
+# Routes that take no management credential: each authenticates its caller another way. Listed here
+# so that choice is as deliberate as a permission (the route-table test reads this set).
+PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset(
+    {
+        # incoming webhooks: a provider's signature or shared secret
+        ("POST", "/api/webhooks/github"),
+        ("POST", "/api/webhooks/github-app"),
+        ("POST", "/api/webhooks/gitlab"),
+        ("POST", "/api/webhooks/bitbucket"),
+        ("POST", "/api/webhooks/stripe"),
+        # a customer token of scope webhook (or admin) asks for a sync of a package in its scopes
+        ("POST", "/api/webhooks/packages/{vendor}/{name}"),
+        # the browser returning from a GitLab/Bitbucket consent screen: the single-use OAuth state
+        ("GET", "/api/v1/oauth/{provider}/callback"),
+    }
+)

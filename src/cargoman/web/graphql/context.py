@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cargoman.graphql_limits import LimitReport
+from cargoman.graphql_webhooks.event import DeliveredEvent
 from cargoman.runtime import ServiceContext
 from cargoman.web.api.auth import AdminPrincipal
 from cargoman.web.graphql.loaders import Loaders
@@ -19,3 +20,5 @@ class GraphQLContext:
     loaders: Loaders
     limits: LimitReport
     complexity_limit: int | None
+    # The event a webhook delivery (or sample) runs its stored query for: ``webhookPayload``.
+    webhook_event: DeliveredEvent | None = None

@@ -15,6 +15,7 @@ from cargoman.db.models import Package, PackageGrant, Version
 from cargoman.grants import service as grants
 from cargoman.packages import service as packages
 from cargoman.runtime import ServiceContext
+from cargoman.stats import service as stats
 
 
 @dataclass
@@ -26,11 +27,14 @@ class Loaders:
     customer_grants: DataLoader[str, list[PackageGrant]] = field(init=False)
     # collection id -> its packages, by name
     collection_packages: DataLoader[str, list[Package]] = field(init=False)
+    # package name -> dist downloads per (pretty) version
+    version_downloads: DataLoader[str, dict[str, int]] = field(init=False)
 
     def __post_init__(self) -> None:
         self.package_versions = DataLoader(self._package_versions)
         self.customer_grants = DataLoader(self._customer_grants)
         self.collection_packages = DataLoader(self._collection_packages)
+        self.version_downloads = DataLoader(self._version_downloads)
 
     async def _package_versions(self, keys: list[str]) -> list[list[Version]]:
         found = packages.versions_of_packages(self.ctx, keys)
@@ -42,4 +46,8 @@ class Loaders:
 
     async def _collection_packages(self, keys: list[str]) -> list[list[Package]]:
         found = collections.packages_of_collections(self.ctx, keys)
+        return [found[key] for key in keys]
+
+    async def _version_downloads(self, keys: list[str]) -> list[dict[str, int]]:
+        found = stats.downloads_by_version(self.ctx, keys)
         return [found[key] for key in keys]

@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, NewType, cast
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from cargoman.collections import service as collections
 from cargoman.customers import service as customers
-from cargoman.errors import ValidationFailed
 from cargoman.graphql_limits import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from cargoman.packages import listing
 from cargoman.packages import service as packages
-from cargoman.pagination import PageRequest
 from cargoman.stats import service as stats
 from cargoman.timeutil import isoformat
+from cargoman.web.graphql.mutations import MUTATIONS
+from cargoman.web.graphql.paging import Pagination
+from cargoman.web.graphql.paging import window as _window
+from cargoman.web.graphql.queries_operations import OperationsQuery
+from cargoman.web.graphql.subscriptions import EventSubscription
 from cargoman.web.graphql.types import (
     ApiVersion,
     Collection,
@@ -32,16 +36,12 @@ from cargoman.web.graphql.types import (
     QueryComplexity,
     RegistryStats,
     SyncStatus,
-    decode_cursor,
 )
+from cargoman.web.graphql.upload_mutation import UploadMutation
+from cargoman.web.graphql.webhook_payload import WEBHOOK_PAYLOAD_TYPES, WebhookPayloadQuery
+from cargoman.web.graphql.webhooks import WebhookMutation, WebhookQuery
 
 API_VERSION = (0, 1, 0)  # 0.x: the schema is still growing (mutations, subscriptions to come)
-
-
-@strawberry.input(description="Page through a connection: `first` items after the cursor `after`")
-class Pagination:
-    first: int | None = None
-    after: str | None = None
 
 
 @strawberry.input
@@ -53,33 +53,6 @@ class CustomerFilter:
 class PackageFilter:
     name: str | None = strawberry.field(default=None, description="Name contains (any case)")
     status: SyncStatus | None = None
-
-
-@dataclass(frozen=True)
-class _Window(PageRequest):
-    """A page that starts at any offset (cursor pagination) rather than at a page boundary."""
-
-    start: int = 0
-
-    @property
-    def offset(self) -> int:
-        return self.start
-
-
-def _window(pagination: Pagination | None, first: int | None, after: str | None) -> _Window:
-    size = first if first is not None else pagination.first if pagination is not None else None
-    cursor = after if after is not None else pagination.after if pagination is not None else None
-    if size is None:
-        size = DEFAULT_PAGE_SIZE
-    if size < 1:
-        raise ValidationFailed("first", "must be 1 or more")
-    start = 0
-    if cursor is not None:
-        offset = decode_cursor(cursor)
-        if offset is None:
-            raise ValidationFailed("after", "is not a valid cursor")
-        start = offset + 1
-    return _Window(per_page=min(size, MAX_PAGE_SIZE), start=start)
 
 
 @strawberry.type
@@ -131,8 +104,11 @@ class CoreQuery:
     def collection(self, info: Ctx, slug: str) -> Collection | None:
         return Collection.from_detail(collections.get_collection_detail(info.context.ctx, slug))
 
-    @strawberry.field(description=f"Collections, by slug (at most {MAX_PAGE_SIZE})")
-    def collections(self, info: Ctx, first: int = MAX_PAGE_SIZE) -> list[Collection]:
+    @strawberry.field(
+        description=f"Collections, by slug: the first `first` ({DEFAULT_PAGE_SIZE} unless asked, at most "
+        f"{MAX_PAGE_SIZE})"
+    )
+    def collections(self, info: Ctx, first: int = DEFAULT_PAGE_SIZE) -> list[Collection]:
         window = _window(None, first, None)
         page = collections.list_collections(info.context.ctx, window)
         return [Collection.from_detail(detail) for detail in page.items]
@@ -183,20 +159,24 @@ class CargomanSchema(strawberry.Schema):
 
 
 # The root types are assembled from one part per area, so each area keeps its own module.
-QUERY_PARTS: tuple[type, ...] = (CoreQuery,)
-MUTATION_PARTS: tuple[type, ...] = ()
-SUBSCRIPTION_PARTS: tuple[type, ...] = ()
+QUERY_PARTS: tuple[type, ...] = (CoreQuery, OperationsQuery, WebhookQuery, WebhookPayloadQuery)
+MUTATION_PARTS: tuple[type, ...] = (*MUTATIONS, WebhookMutation, UploadMutation)
+SUBSCRIPTION_PARTS: tuple[type, ...] = (EventSubscription,)
+# Types no field returns directly (implementations of an interface) but the schema must know.
+EXTRA_TYPES: tuple[Any, ...] = (*WEBHOOK_PAYLOAD_TYPES,)
 
 
 def _merge(name: str, parts: tuple[type, ...]) -> type | None:
     return merge_types(name, parts) if parts else None
 
 
-def build_schema() -> strawberry.Schema:
+def build_schema(extensions: Sequence[type[SchemaExtension]] = ()) -> strawberry.Schema:
     return CargomanSchema(
         query=cast(type, _merge("Query", QUERY_PARTS)),
         mutation=_merge("Mutation", MUTATION_PARTS),
         subscription=_merge("Subscription", SUBSCRIPTION_PARTS),
         config=StrawberryConfig(auto_camel_case=True),
         scalar_overrides={datetime: cast(Any, DateTime)},
+        types=list(EXTRA_TYPES),
+        extensions=list(extensions),
     )

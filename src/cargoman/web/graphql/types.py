@@ -128,6 +128,7 @@ class Version:
     deprecated: bool
     deprecated_at: datetime | None
     dist: Dist
+    package_name: strawberry.Private[str]
 
     @classmethod
     def from_row(cls, row: models.Version, package_name: str, base_url: str) -> Version:
@@ -145,7 +146,13 @@ class Version:
             dist=Dist(
                 url=url, sha1=row.dist_sha1, sha256=row.dist_sha256, md5=row.dist_md5, size=row.dist_size
             ),
+            package_name=package_name,
         )
+
+    @strawberry.field(description="Dist downloads of this version (the figure of the package statistics)")
+    async def downloads(self, info: Ctx) -> int:
+        by_version = await info.context.loaders.version_downloads.load(self.package_name)
+        return by_version.get(self.version, 0)
 
 
 def latest_release(rows: list[models.Version]) -> str | None:

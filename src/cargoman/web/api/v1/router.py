@@ -9,7 +9,9 @@ from cargoman.web.api.v1 import (
     audit,
     collections,
     customers,
+    github_app,
     license,
+    oauth,
     package_files,
     packages,
     stats,
@@ -32,6 +34,8 @@ def build_router() -> APIRouter:
         stats,
         uploads,
         package_files,
+        github_app,
+        oauth,
     ):
         router.include_router(module.router)
     return router

@@ -1,0 +1,1 @@
+"""Security advisories: known vulnerabilities of private and proxied packages (Pro and higher)."""

@@ -1,0 +1,1 @@
+"""OAuth connections to GitLab and Bitbucket: authorization, encrypted tokens, Git credentials."""

@@ -1,0 +1,1 @@
+"""The Packagist proxy: public packages cached alongside the private ones (Pro and higher)."""
