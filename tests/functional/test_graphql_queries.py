@@ -299,6 +299,10 @@ def test_customer_connection_pages_like_rest_orders(api: Api, enterprise: Api) -
     # Default page size 25, maximum 100.
     default = gql(enterprise, "{ customers { edges { node { id } } pageInfo { hasNextPage } } }")
     assert len(default["customers"]["edges"]) == 7
+    # GitLab's `nodes` shortcut: the same page without cursors, scored like `edges { node }`.
+    nodes = gql(enterprise, "{ customers(first: 4) { nodes { id name } } queryComplexity { score } }")
+    assert [n["id"] for n in nodes["customers"]["nodes"]] == rest_ids[:4]
+    assert nodes["queryComplexity"]["score"] == 1 + 4 * (1 + 1 + 1) + 2
 
 
 def test_connection_filters_and_bad_arguments(api: Api, enterprise: Api) -> None:

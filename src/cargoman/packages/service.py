@@ -142,6 +142,9 @@ def delete_package(ctx: ServiceContext, name: str, storage: Storage) -> None:
     }
     for child in children:
         ctx.session.delete(child)
+    # Children first, in their own flush: one batched DELETE could remove the root first, and the
+    # database's ON DELETE CASCADE would then take the children before their own rows are matched.
+    ctx.session.flush()
     ctx.session.delete(package)
     ctx.session.flush()
     mirror_shared = (

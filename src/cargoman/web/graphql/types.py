@@ -89,6 +89,10 @@ class Connection(Generic[N]):
     page_info: PageInfo
     total_count: int
 
+    @strawberry.field(description="The nodes of `edges` without their cursors (GitLab's shortcut)")
+    def nodes(self) -> list[N]:
+        return [edge.node for edge in self.edges]
+
     @classmethod
     def build(cls, nodes: list[N], start: int, total: int) -> Connection[N]:
         edges = [Edge(node=node, cursor=encode_cursor(start + index)) for index, node in enumerate(nodes)]
