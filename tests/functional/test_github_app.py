@@ -18,6 +18,7 @@ from cargoman.app import create_app
 from cargoman.config import Settings
 from cargoman.db.models import AuditEntry
 from cargoman.github_app.events import handle_installation_event
+from cargoman.github_app.removal import remove_installation
 from cargoman.github_app.tokens import TOKEN_CACHE
 
 APP_ID = "271828"
@@ -209,15 +210,11 @@ def test_installation_sync_adds_only_composer_repositories_and_syncs_them_privat
 def test_sync_of_an_unclaimed_or_suspended_installation_is_refused(
     gh: Api, github_backend: Backend, github: FakeGitHub, acme: dict[str, str]
 ) -> None:
-    github_backend.settings.tenant_mode = "multi"
-    try:
-        _event(
-            github_backend,
-            "installation",
-            {"action": "created", "installation": _installation_payload(github, ACME)},
-        )
-    finally:
-        github_backend.settings.tenant_mode = "single"
+    _event(
+        github_backend,
+        "installation",
+        {"action": "created", "installation": _installation_payload(github, ACME)},
+    )
     pending = ok(gh.get(f"/github-app/installations/by-github-id/{ACME}"))
     assert pending["claimed"] is False
     err(gh.post(f"/github-app/installations/{pending['id']}/sync"), 409, "CONFLICT")
@@ -234,9 +231,9 @@ def test_installation_events_are_recorded(gh: Api, github_backend: Backend, gith
 
     created = _event(github_backend, "installation", {"action": "created", "installation": payload})
     record = ok(gh.get(f"/github-app/installations/by-github-id/{ACME}"))
-    assert "recorded" in created
-    # Single-tenant registry: only its operator can install the app, so the installation is claimed.
-    assert record["claimed"] is True and record["status"] == "active"
+    assert "recorded (waiting to be claimed)" in created
+    # Anyone may install a public app: an event never claims it, in any tenant mode.
+    assert record["claimed"] is False and record["status"] == "active"
 
     _event(github_backend, "installation", {"action": "suspend", "installation": {"id": ACME}})
     suspended = ok(gh.get(f"/github-app/installations/{record['id']}"))
@@ -263,6 +260,11 @@ def test_installation_events_are_recorded(gh: Api, github_backend: Backend, gith
     assert ok(gh.get(f"/github-app/installations/{record['id']}"))["status"] == "deleted"
     # A deleted installation stays deleted whatever arrives after it.
     _event(github_backend, "installation", {"action": "unsuspend", "installation": {"id": ACME}})
+    assert ok(gh.get(f"/github-app/installations/{record['id']}"))["status"] == "deleted"
+    accepted = _event(
+        github_backend, "installation", {"action": "new_permissions_accepted", "installation": payload}
+    )
+    assert accepted.startswith("ignored")
     assert ok(gh.get(f"/github-app/installations/{record['id']}"))["status"] == "deleted"
 
     actions = [
@@ -316,3 +318,44 @@ def test_validate_reads_a_private_repository_with_the_installation_token(
     assert report["valid"] is True and report["refs_checked"] >= 1, report
     fetches = [r for r in github.git_requests() if "acme/billing" in r.path and r.accepted]
     assert len(fetches) > fetches_before and all(r.token in github.tokens for r in fetches)
+
+
+@pytest.mark.parametrize("tenant_mode", ["single", "multi"])
+def test_an_installation_created_on_github_waits_for_a_claim(
+    gh: Api, github_backend: Backend, github: FakeGitHub, acme: dict[str, str], tenant_mode: str
+) -> None:
+    github_backend.settings.tenant_mode = tenant_mode  # type: ignore[assignment]
+    try:
+        _event(
+            github_backend,
+            "installation",
+            {"action": "created", "installation": _installation_payload(github, ACME)},
+        )
+    finally:
+        github_backend.settings.tenant_mode = "single"
+    pending = ok(gh.get(f"/github-app/installations/by-github-id/{ACME}"))
+    assert pending["claimed"] is False and pending["claimed_at"] is None
+    err(gh.get(f"/github-app/installations/{pending['id']}/repositories"), 409, "CONFLICT")
+
+    claimed = ok(gh.post("/github-app/installations/claim", json={"installation_id": ACME}))
+
+    assert claimed["id"] == pending["id"] and claimed["claimed"] is True
+
+
+def test_events_do_not_revive_an_installation_an_administrator_removed(
+    gh: Api, github_backend: Backend, github: FakeGitHub, acme: dict[str, str]
+) -> None:
+    installation = ok(gh.post("/github-app/installations/claim", json={"installation_id": ACME}))
+    with github_backend.runtime.unit_of_work("admin") as ctx:
+        remove_installation(ctx, installation["id"])  # what removeGitHubAppInstallation does
+    payload = _installation_payload(github, ACME)
+
+    for action in ("new_permissions_accepted", "created"):
+        message = _event(github_backend, "installation", {"action": action, "installation": payload})
+        assert message == f"ignored: installation {ACME} was deleted"
+        assert ok(gh.get(f"/github-app/installations/{installation['id']}"))["status"] == "deleted"
+    err(gh.get(f"/github-app/installations/{installation['id']}/repositories"), 409, "CONFLICT")
+
+    # Only a claim brings it back.
+    revived = ok(gh.post("/github-app/installations/claim", json={"installation_id": ACME}))
+    assert revived["id"] == installation["id"] and revived["status"] == "active"

@@ -219,7 +219,7 @@ def test_suspend_reactivate_and_freeze_take_effect_for_composer(
 
     freeze = (
         "mutation($id: ID!, $versions: [VersionFreeze!]) "
-        "{ freezeCustomer(id: $id, versions: $versions) { status } }"
+        "{ freezeCustomer(id: $id, versions: $versions) { status frozenVersions { package version } } }"
     )
     frozen = gql(
         gapi, freeze, {"id": customer["id"], "versions": [{"package": "acme/core", "version": "1.1.0"}]}
@@ -227,14 +227,16 @@ def test_suspend_reactivate_and_freeze_take_effect_for_composer(
     assert frozen["freezeCustomer"]["status"] == "FROZEN"
     rest = ok(api.get(f"/customers/{customer['id']}"))
     assert rest["frozen_versions"] == [{"package": "acme/core", "version": "1.1.0"}]
+    assert frozen["freezeCustomer"]["frozenVersions"] == rest["frozen_versions"]
     p2 = api.composer("/p2/acme/core.json", customer["token"])
     assert p2.status_code == 200 and [v["version"] for v in p2.json()["packages"]["acme/core"]] == ["1.1.0"]
 
     # Without versions: each granted package at its newest visible version.
-    gql(gapi, freeze, {"id": customer["id"], "versions": None})
+    refrozen = gql(gapi, freeze, {"id": customer["id"], "versions": None})
     assert ok(api.get(f"/customers/{customer['id']}"))["frozen_versions"] == [
         {"package": "acme/core", "version": "2.0.0"}
     ]
+    assert refrozen["freezeCustomer"]["frozenVersions"] == [{"package": "acme/core", "version": "2.0.0"}]
     audits_before = len(audit_log(backend))
     for versions, field in (
         ([{"package": "acme/core", "version": "9.9.9"}], "versions[0].version"),

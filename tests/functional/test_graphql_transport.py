@@ -436,6 +436,38 @@ def test_multipart_requests_need_operations_and_map(gapi: Api) -> None:
     assert ok(gapi.get("/packages")) == []
 
 
+@pytest.mark.parametrize(
+    ("query", "variables", "target"),
+    [
+        ("query($note: String) { version { major } }", {"note": None}, "variables.note"),
+        ("query { version { major } }", {"note": None}, "variables.note"),  # not declared at all
+        (UPLOAD, {"name": "acme/widget", "version": None, "file": None}, "variables.version"),
+    ],
+)
+def test_a_file_may_only_fill_an_upload_variable(
+    gapi: Api, query: str, variables: dict[str, Any], target: str
+) -> None:
+    """A file part is no ticket to the upload's longer time budget: it must fill a declared Upload."""
+    response = gapi.client.post(
+        "/graphql",
+        data={
+            "operations": json.dumps({"query": query, "variables": variables}),
+            "map": json.dumps({"0": [target]}),
+        },
+        files={"0": ("widget.zip", package_zip("acme/widget", version="1.0.0"), "application/zip")},
+        headers=AUTH,
+    )
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert codes(body) == ["BAD_REQUEST"]
+    variable = target.split(".")[-1]
+    assert (
+        f"fills ${variable}, which the operation does not declare with type Upload"
+        in body["errors"][0]["message"]
+    )
+    assert ok(gapi.get("/packages")) == []
+
+
 def test_a_multipart_batch_uploads_each_file(gapi: Api) -> None:
     operations = [
         {"query": UPLOAD, "variables": {"name": "acme/widget", "version": version, "file": None}}

@@ -24,7 +24,15 @@ from tests.support.webhook_receiver import WebhookReceiver
 
 from cargoman.app import create_app
 from cargoman.config import Settings
-from cargoman.db.models import AdminCredential, AuditEntry, GraphQLWebhook, GraphQLWebhookDelivery, Task
+from cargoman.db.models import (
+    AdminCredential,
+    AuditEntry,
+    GraphQLWebhook,
+    GraphQLWebhookDelivery,
+    Package,
+    Task,
+    Tenant,
+)
 from cargoman.events import Event, Topic
 from cargoman.graphql_webhooks import signing
 from cargoman.graphql_webhooks.delivery import run_delivery
@@ -484,6 +492,85 @@ def test_only_the_subscribed_events_of_the_same_tenant_are_delivered(
     assert request.headers["x-cargoman-delivery"] == wanted.id
     wait_until(lambda: delivery_tasks_settled(runtime), "the dispatcher")
     assert len(receiver.requests) == 1
+
+
+SAMPLE_EVERY_WEBHOOK = "{ webhooks { nodes { sample(event: PACKAGE_SYNCED) } } }"
+
+
+def test_one_sample_is_evaluated_per_request(hooks: Api, receiver: WebhookReceiver) -> None:
+    for _ in range(3):
+        create_webhook(hooks, receiver.url, "{ version { major } }")
+
+    body = graphql(hooks, SAMPLE_EVERY_WEBHOOK)
+
+    errors = body["errors"]
+    assert {error["extensions"]["code"] for error in errors} == {"VALIDATION_ERROR"}, body
+    assert {error["extensions"]["field"] for error in errors} == {"sample"}
+    assert all("at most 1 sample is evaluated per request" in error["message"] for error in errors)
+    query = "query($id: ID!) { webhook(id: $id) { sample(event: PACKAGE_SYNCED) } }"
+    created = create_webhook(hooks, receiver.url, "{ version { major } }")
+    assert json.loads(data(hooks, query, {"id": created["id"]})["webhook"]["sample"]) == {
+        "data": {"version": {"major": 0}}
+    }
+
+
+def test_a_webhook_query_may_not_evaluate_samples(
+    hooks: Api, runtime: Runtime, receiver: WebhookReceiver
+) -> None:
+    refused(
+        graphql(
+            hooks,
+            CREATE,
+            {"config": {"url": receiver.url, "events": ["PACKAGE_SYNCED"], "query": SAMPLE_EVERY_WEBHOOK}},
+        ),
+        "VALIDATION_ERROR",
+        "query",
+    )
+    # A query stored before that check existed is refused a sample when it runs, as a sample or a delivery.
+    created = create_webhook(hooks, receiver.url, "{ version { major } }")
+    with runtime.session_factory() as session, session.begin():
+        session.execute(
+            update(GraphQLWebhook)
+            .where(GraphQLWebhook.id == created["id"])
+            .values(query=SAMPLE_EVERY_WEBHOOK)
+        )
+    query = "query($id: ID!) { webhook(id: $id) { sample(event: PACKAGE_SYNCED) } }"
+    sample = json.loads(data(hooks, query, {"id": created["id"]})["webhook"]["sample"])
+    [error] = sample["errors"]
+    assert error["extensions"]["code"] == "VALIDATION_ERROR"
+    assert "not available while a webhook query runs" in error["message"]
+
+    event = Event(topic=Topic.PACKAGE_SYNCED, tenant_id="default", payload={"package": "acme/x"})
+    job = {**event_job(event), "webhook_id": created["id"], "attempt": 1}
+    run_delivery(runtime, Task(id="task_sample", tenant_id="default", kind=DELIVERY_TASK, payload=job))
+    [request] = receiver.wait_for(1)
+    [error] = json.loads(request.body)["errors"]
+    assert "not available while a webhook query runs" in error["message"]
+
+
+SECOND_TENANT = "tenant-second"
+
+
+def test_a_delivery_runs_its_query_in_the_webhook_tenant(
+    hooks: Api, runtime: Runtime, receiver: WebhookReceiver
+) -> None:
+    created = create_webhook(hooks, receiver.url, SIMPLE_QUERY)
+    with runtime.session_factory() as session, session.begin():
+        if session.get(Tenant, SECOND_TENANT) is None:
+            session.add(Tenant(id=SECOND_TENANT, slug=SECOND_TENANT, name="Second"))
+            session.flush()
+        session.add(Package(id="pkg_second_only", tenant_id=SECOND_TENANT, name="second/only"))
+        session.execute(
+            update(GraphQLWebhook).where(GraphQLWebhook.id == created["id"]).values(tenant_id=SECOND_TENANT)
+        )
+    event = Event(topic=Topic.PACKAGE_SYNCED, tenant_id=SECOND_TENANT, payload={"package": "second/only"})
+    job = {**event_job(event), "webhook_id": created["id"], "attempt": 1}
+
+    run_delivery(runtime, Task(id="task_second", tenant_id=SECOND_TENANT, kind=DELIVERY_TASK, payload=job))
+
+    [request] = receiver.wait_for(1)
+    # The second tenant's package: the query ran there, not in the default tenant.
+    assert json.loads(request.body) == {"data": {"package": {"name": "second/only"}}}
 
 
 def test_sample_shows_the_payload_for_the_latest_event_without_sending(

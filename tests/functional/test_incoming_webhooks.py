@@ -276,6 +276,26 @@ def test_a_replayed_delivery_is_acted_on_once(
     assert _delivery_rows(backend) == 1
 
 
+def test_a_signed_body_resent_under_a_new_delivery_id_is_a_replay(
+    api: Api, backend: Backend, hooks: Hooks, git_server: GitHttpServer, hosted: Callable[..., GitRepo]
+) -> None:
+    """Delivery ids travel in unsigned headers: the signed body itself identifies a replay."""
+    hosted()
+    _add_hosted(api, git_server)
+    first = ok(hooks.github("push", _push(git_server), delivery="d-captured"))
+    api.wait_for_task(first["task_ids"][0])
+    tasks = _tasks(api)
+
+    replay = ok(hooks.github("push", _push(git_server), delivery="d-made-up"))
+
+    assert replay["outcome"] == "duplicate"
+    assert replay["task_ids"] == first["task_ids"] and replay["packages"] == ["acme/library"]
+    assert _tasks(api) == tasks, "a replay must not queue another sync"
+    assert _delivery_rows(backend) == 1
+    # Another event carrying the same body is a different delivery.
+    assert ok(hooks.github("watch", _push(git_server), delivery="d-other-event"))["outcome"] == "ignored"
+
+
 def test_concurrent_copies_of_one_delivery_queue_one_sync(
     api: Api, backend: Backend, hooks: Hooks, git_server: GitHttpServer, hosted: Callable[..., GitRepo]
 ) -> None:
@@ -498,6 +518,8 @@ def test_github_app_installation_events_are_handed_to_the_installation_records(h
     data = ok(hooks.github("installation", payload, provider="github-app", delivery="d-install"))
     assert data["outcome"] == "applied"
     assert "5550001" in data["message"]
+    # A stranger may install a public app: the installation waits for an administrator's claim.
+    assert data["message"].endswith("recorded (waiting to be claimed)")
     assert (
         ok(hooks.github("installation", payload, provider="github-app", delivery="d-install"))["outcome"]
         == "duplicate"

@@ -322,6 +322,7 @@ class WebhookDelivery(Base):
     __table_args__ = (
         Index("ix_webhook_deliveries_package", "package_id", "created_at"),
         UniqueConstraint("tenant_id", "provider", "delivery_id", name="uq_webhook_deliveries_delivery"),
+        UniqueConstraint("tenant_id", "provider", "payload_digest", name="uq_webhook_deliveries_payload"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -332,6 +333,8 @@ class WebhookDelivery(Base):
     provider: Mapped[str] = mapped_column(String(30))
     event: Mapped[str] = mapped_column(String(100))
     delivery_id: Mapped[str | None] = mapped_column(String(200), default=None)
+    # SHA-256 of the provider, event and signed body: a captured delivery resent under a new id is a replay.
+    payload_digest: Mapped[str | None] = mapped_column(String(64), default=None)
     verified: Mapped[bool] = mapped_column(Boolean, default=False)
     outcome: Mapped[str] = mapped_column(String(50))
     message: Mapped[str | None] = mapped_column(Text, default=None)

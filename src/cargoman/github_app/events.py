@@ -1,9 +1,10 @@
 """What the registry does with the GitHub App's `installation` and `installation_repositories` events.
 
-In single-tenant mode an installation created on GitHub is claimed at once: only the registry's own
-operator can install its app. In multi-tenant mode it is recorded unclaimed, and a tenant's
-administrator claims it (POST /api/v1/github-app/installations/claim). Deletion and suspension apply
-to the installation's record in every tenant: they are facts about GitHub, not about one tenant.
+An installation first seen through an event is recorded unclaimed in every mode -- anyone may install
+a public app -- and an administrator claims it (POST /api/v1/github-app/installations/claim). Events
+refresh the details of recorded installations but never revive a deleted one: only a claim does.
+Deletion and suspension apply to the installation's record in every tenant: they are facts about
+GitHub, not about one tenant.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 from cargoman.db.models import AuditEntry, GitHubAppInstallation
 from cargoman.errors import ValidationFailed
 from cargoman.github_app import repository
-from cargoman.github_app.installations import RESOURCE, as_dict, record
+from cargoman.github_app.installations import RESOURCE, as_dict, record_event
 from cargoman.github_app.tokens import TOKEN_CACHE
 from cargoman.runtime import ServiceContext
 from cargoman.timeutil import utcnow
@@ -46,10 +47,9 @@ def handle_installation_event(ctx: ServiceContext, event_name: str, payload: dic
 
 
 def _recorded(ctx: ServiceContext, payload: dict[str, Any]) -> str:
-    installation, before = record(ctx, payload)
-    auto_claim = ctx.settings.tenant_mode == "single"
-    if auto_claim and installation.claimed_at is None:
-        installation.claimed_at = utcnow()
+    installation, before = record_event(ctx, payload)
+    if installation is None:
+        return f"ignored: installation {payload['id']} was deleted"
     ctx.audit("github_app_installation.create", RESOURCE, installation.id, before, as_dict(installation))
     claimed = "claimed" if installation.claimed_at is not None else "waiting to be claimed"
     return (

@@ -97,19 +97,52 @@ def claim(ctx: ServiceContext, github_installation_id: int) -> GitHubAppInstalla
 def record(ctx: ServiceContext, payload: Any) -> tuple[GitHubAppInstallation, dict[str, Any] | None]:
     """Create or update the tenant's record of the installation GitHub describes in ``payload``.
 
-    Returns the record and its state before (``None`` when it is new).
+    Only a claim calls this: it may revive a record an administrator or GitHub deleted. Returns the
+    record and its state before (``None`` when it is new).
     """
-    github_id, login, account_type, selection, suspended = _parse(payload)
+    parsed = _parse(payload)
+    github_id = parsed[0]
     installation = repository.get_by_github_id(ctx.session, ctx.tenant_id, github_id)
     before = as_dict(installation) if installation is not None else None
     if installation is None:
-        installation = GitHubAppInstallation(
-            id=new_id("ghi"),
-            tenant_id=ctx.tenant_id,
-            github_installation_id=github_id,
-            installed_at=utcnow(),
-        )
-        ctx.session.add(installation)
+        installation = _new_record(ctx, github_id)
+    _apply(installation, *parsed[1:])
+    ctx.session.flush()
+    return installation, before
+
+
+def record_event(
+    ctx: ServiceContext, payload: Any
+) -> tuple[GitHubAppInstallation | None, dict[str, Any] | None]:
+    """Record what an installation event says: a new installation is recorded unclaimed, a live one
+    gets its details refreshed, a deleted one is left deleted (returned as ``None``)."""
+    parsed = _parse(payload)
+    github_id = parsed[0]
+    installation = repository.get_by_github_id(ctx.session, ctx.tenant_id, github_id)
+    if installation is not None and installation.status == "deleted":
+        return None, None
+    before = as_dict(installation) if installation is not None else None
+    if installation is None:
+        installation = _new_record(ctx, github_id)
+    _apply(installation, *parsed[1:])
+    ctx.session.flush()
+    return installation, before
+
+
+def _new_record(ctx: ServiceContext, github_id: int) -> GitHubAppInstallation:
+    installation = GitHubAppInstallation(
+        id=new_id("ghi"),
+        tenant_id=ctx.tenant_id,
+        github_installation_id=github_id,
+        installed_at=utcnow(),
+    )
+    ctx.session.add(installation)
+    return installation
+
+
+def _apply(
+    installation: GitHubAppInstallation, login: str, account_type: str, selection: str, suspended: bool
+) -> None:
     installation.account_login = login
     installation.account_type = account_type
     installation.repository_selection = selection
@@ -119,8 +152,6 @@ def record(ctx: ServiceContext, payload: Any) -> tuple[GitHubAppInstallation, di
     else:
         installation.status = "active"
         installation.suspended_at = None
-    ctx.session.flush()
-    return installation, before
 
 
 def _parse(payload: Any) -> tuple[int, str, str, str, bool]:

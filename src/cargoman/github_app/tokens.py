@@ -30,12 +30,16 @@ class InstallationTokenCache:
         with self._guard:
             lock = self._locks.setdefault(key, threading.Lock())
         with lock:
-            cached = self._tokens.get(key)
+            # The per-key lock keeps one request per installation; every touch of the dict itself
+            # takes the guard, since forget() and clear() walk it from other threads.
+            with self._guard:
+                cached = self._tokens.get(key)
             if cached is not None and self._fresh(cached):
                 return cached.token
             with GitHubAppClient(config) as client:
                 issued = client.create_installation_token(installation_id)
-            self._tokens[key] = issued
+            with self._guard:
+                self._tokens[key] = issued
             return issued.token
 
     def forget(self, installation_id: int) -> None:

@@ -28,9 +28,17 @@ from cargoman.gitsync.urls import is_local_repository_url, validate_repository_u
 
 _USERNAME_ENV = "CARGOMAN_GIT_USERNAME"
 _PASSWORD_ENV = "CARGOMAN_GIT_PASSWORD"
-# Answers only `get`, so git's `store`/`erase` calls can never persist or drop anything.
+_PROTOCOL_ENV = "CARGOMAN_GIT_PROTOCOL"
+_HOST_ENV = "CARGOMAN_GIT_HOST"
+_CREDENTIAL_ENV = (_USERNAME_ENV, _PASSWORD_ENV, _PROTOCOL_ENV, _HOST_ENV)
+# Answers only `get`, so git's `store`/`erase` calls can never persist or drop anything, and only for
+# the repository's own protocol and host (git names the host it asks for on stdin), so no other server
+# -- one a redirect points at, say -- is ever handed the credentials.
 _CREDENTIAL_HELPER = (
-    '!f() { test "$1" = get || exit 0; '
+    '!f() { test "$1" = get || exit 0; p=; h=; '
+    'while IFS= read -r l; do case "$l" in '
+    'protocol=*) p="${l#protocol=}";; host=*) h="${l#host=}";; esac; done; '
+    f'test "$p" = "${_PROTOCOL_ENV}" && test "$h" = "${_HOST_ENV}" || exit 0; '
     f'printf "username=%s\\npassword=%s\\n" "${_USERNAME_ENV}" "${_PASSWORD_ENV}"; }}; f'
 )
 # Inherited from a parent git process (e.g. when run from a hook) these would redirect our commands.
@@ -218,8 +226,10 @@ class Mirror:
                 argv += ["-c", "protocol.file.allow=always"]
             if self.auth is not None:
                 # The empty value first drops any configured helper (e.g. `store`, which would write our
-                # token to disk), so ours is the only one git asks.
+                # token to disk), so ours is the only one git asks. No redirect is followed: the
+                # credentials are for this URL's server alone.
                 argv += ["-c", "credential.helper=", "-c", f"credential.helper={_CREDENTIAL_HELPER}"]
+                argv += ["-c", "http.followRedirects=false"]
         argv += args
         env = self._env(network)
         return GitProcess(argv, env=env, timeout=self.timeout, secrets=self._secrets, stdin=stdin)
@@ -230,16 +240,19 @@ class Mirror:
 
     def _env(self, network: bool) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k not in _REPOSITORY_LOCATION_ENV}
-        env.pop(_USERNAME_ENV, None)
-        env.pop(_PASSWORD_ENV, None)
+        for name in _CREDENTIAL_ENV:
+            env.pop(name, None)
         env["GIT_TERMINAL_PROMPT"] = "0"
         env["LC_ALL"] = "C"  # stable, English messages
         if network:
             # Only the transports validate_repository_url accepts (never ext::, fd:: or the like).
             env["GIT_ALLOW_PROTOCOL"] = "https:http:ssh:git" + (":file" if self.is_local else "")
             if self.auth is not None:
+                protocol, host = _credential_origin(self.url)
                 env[_USERNAME_ENV] = self.auth.username
                 env[_PASSWORD_ENV] = self.auth.token
+                env[_PROTOCOL_ENV] = protocol
+                env[_HOST_ENV] = host
         return env
 
     # -- syncing ----------------------------------------------------------------------------------------
@@ -470,6 +483,15 @@ def _split_credentials(url: str) -> tuple[str, GitAuth | None]:
         return urlunsplit(parts._replace(netloc=hostport)), auth
     # ssh: the user name selects the account and is no secret, but a password has no business here.
     return urlunsplit(parts._replace(netloc=f"{username}@{hostport}")), None
+
+
+def _credential_origin(url: str) -> tuple[str, str]:
+    """The ``protocol`` and ``host`` (with any port, as written) git names when it asks for credentials
+    for ``url``."""
+    parts = urlsplit(url) if "://" in url else None
+    if parts is None:
+        return "", ""
+    return parts.scheme, parts.netloc.rpartition("@")[2]
 
 
 def _url_secrets(url: str) -> list[str]:

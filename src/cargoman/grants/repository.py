@@ -150,6 +150,22 @@ def frozen_for_customer(session: Session, tenant_id: str, customer_id: str) -> l
     )
 
 
+def frozen_with_names_for_customers(
+    session: Session, tenant_id: str, customer_ids: list[str]
+) -> dict[str, list[tuple[str, str]]]:
+    """Customer id -> its frozen (package name, version) pairs, by package then version."""
+    found: dict[str, list[tuple[str, str]]] = {customer_id: [] for customer_id in customer_ids}
+    rows = session.execute(
+        select(FrozenVersion.customer_id, Package.name, FrozenVersion.version)
+        .join(Package, Package.id == FrozenVersion.package_id)
+        .where(FrozenVersion.tenant_id == tenant_id, FrozenVersion.customer_id.in_(customer_ids))
+        .order_by(Package.name, FrozenVersion.version_normalized)
+    )
+    for customer_id, package_name, version in rows:
+        found[customer_id].append((package_name, version))
+    return found
+
+
 def clear_frozen(session: Session, tenant_id: str, customer_id: str) -> None:
     session.execute(
         delete(FrozenVersion).where(

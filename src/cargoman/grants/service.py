@@ -110,6 +110,13 @@ def grants_of_customers(ctx: ServiceContext, customer_ids: list[str]) -> dict[st
     return repository.for_customers(ctx.session, ctx.tenant_id, customer_ids)
 
 
+def frozen_versions_of_customers(
+    ctx: ServiceContext, customer_ids: list[str]
+) -> dict[str, list[tuple[str, str]]]:
+    """The (package, version) pairs each customer is frozen at, in one query: for batched readers."""
+    return repository.frozen_with_names_for_customers(ctx.session, ctx.tenant_id, customer_ids)
+
+
 def add_grant(
     ctx: ServiceContext,
     customer_id: str,

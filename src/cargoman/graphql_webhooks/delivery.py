@@ -101,9 +101,9 @@ class _Prepared:
 
 
 def creator_principal(session: Session, hook: GraphQLWebhook, now: datetime) -> AdminPrincipal | str:
-    """The credentials the query runs with, or why they no longer exist."""
+    """The credentials the query runs with, in the webhook's tenant, or why they no longer exist."""
     if hook.creator_kind == ROOT_CREATOR:
-        return AdminPrincipal(kind="root", level="owner", id="root")
+        return AdminPrincipal(kind="root", level="owner", id="root", tenant_id=hook.tenant_id)
     if hook.creator_kind != CMA_CREATOR:
         return f"unknown creator kind {hook.creator_kind!r}"
     credential = admins_repository.get(session, hook.tenant_id, hook.creator_id)
@@ -119,7 +119,7 @@ def creator_principal(session: Session, hook: GraphQLWebhook, now: datetime) -> 
             f"the CMA credential {hook.creator_id} that created this webhook expired "
             f"at {isoformat(credential.expires_at)}"
         )
-    return AdminPrincipal(kind="cma", level=credential.level, id=credential.id)
+    return AdminPrincipal(kind="cma", level=credential.level, id=credential.id, tenant_id=hook.tenant_id)
 
 
 def _prepare(runtime: Runtime, tenant_id: str, job: Job) -> _Prepared | str:

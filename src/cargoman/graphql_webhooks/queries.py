@@ -1,8 +1,9 @@
 """Checks a webhook query must pass when the webhook is created (graphql-core only, nothing runs).
 
 It must parse, validate against the schema, hold exactly one operation and that a query (webhooks
-run read-only: no mutation, no subscription), declare only the variables events provide, and stay
-within the complexity and depth limits every GraphQL request has.
+run read-only: no mutation, no subscription), declare only the variables events provide, select no
+field that itself runs a stored query (``Webhook.sample``: a delivery must not fan out into more
+queries, nor recurse), and stay within the complexity and depth limits every GraphQL request has.
 """
 
 from __future__ import annotations
@@ -13,12 +14,17 @@ from dataclasses import dataclass
 from graphql import (
     ASTValidationRule,
     DocumentNode,
+    FieldNode,
     GraphQLError,
     GraphQLSchema,
     OperationDefinitionNode,
     OperationType,
+    TypeInfo,
+    TypeInfoVisitor,
+    Visitor,
     parse,
     validate,
+    visit,
 )
 
 from cargoman.errors import ValidationFailed
@@ -27,6 +33,8 @@ from cargoman.graphql_webhooks.variables import UnknownVariable, check_declarati
 
 MAX_QUERY_LENGTH = 100_000
 FIELD = "query"
+# (type, field) pairs a stored query may not select, through whatever path or fragment.
+FIELDS_RUNNING_STORED_QUERIES = frozenset({("Webhook", "sample")})
 
 
 @dataclass(frozen=True)
@@ -62,5 +70,24 @@ def check_stored_query(query: str, rules: QueryRules) -> DocumentNode:
     errors = validate(rules.schema, document, list(rules.rules))
     if errors:
         raise ValidationFailed(FIELD, f"is not valid: {errors[0].message}")
+    _refuse_fields_running_stored_queries(rules.schema, document)
     check_limits(document, rules.schema, None, None, rules.max_complexity, rules.max_depth)
     return document
+
+
+def _refuse_fields_running_stored_queries(schema: GraphQLSchema, document: DocumentNode) -> None:
+    """Every selected field is judged by the type it is selected on (fragments included)."""
+    type_info = TypeInfo(schema)
+    found: list[str] = []
+
+    class Finder(Visitor):
+        def enter_field(self, node: FieldNode, *_: object) -> None:
+            parent = type_info.get_parent_type()
+            if parent is not None and (parent.name, node.name.value) in FIELDS_RUNNING_STORED_QUERIES:
+                found.append(f"{parent.name}.{node.name.value}")
+
+    visit(document, TypeInfoVisitor(type_info, Finder()))
+    if found:
+        raise ValidationFailed(
+            FIELD, f"must not select {found[0]}: it runs a stored query of its own, which a webhook may not"
+        )

@@ -93,6 +93,8 @@ def is_public(address: IPAddress) -> bool:
         or address.is_multicast
         or address.is_reserved
         or address.is_unspecified
+        # fec0::/10, deprecated site-local: Python still calls it global, networks still route it.
+        or (isinstance(address, ipaddress.IPv6Address) and address.is_site_local)
     )
 
 
@@ -119,13 +121,12 @@ def resolve_target(url: httpx.URL, allow_private: bool, resolver: Resolver = sys
             raise TargetRefused(f"host {url.host} does not resolve ({exc})") from exc
     if not addresses:
         raise TargetRefused(f"host {url.host} does not resolve")
-    if not allow_private:
-        refused = [address for address in addresses if not is_public(address)]
-        if refused:
-            raise TargetRefused(
-                f"host {url.host} resolves to a non-public address ({refused[0]}); "
-                "set WEBHOOK_ALLOW_PRIVATE_TARGETS=true to allow it"
-            )
+    if not allow_private and not all(is_public(address) for address in addresses):
+        # The address stays out of the message: it would tell the caller what internal names resolve to.
+        raise TargetRefused(
+            f"host {url.host} resolves to a private, loopback or reserved address; "
+            "set WEBHOOK_ALLOW_PRIVATE_TARGETS=true to allow it"
+        )
     return PinnedTarget(url=url, address=addresses[0])
 
 

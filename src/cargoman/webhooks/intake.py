@@ -7,6 +7,7 @@ with the reason, which the provider shows in its own delivery log.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -66,7 +67,7 @@ def _delivery_id(provider: Provider, headers: Mapping[str, str]) -> str | None:
 
 
 def _git_work(
-    provider: Provider, headers: Mapping[str, str], payload: dict[str, Any], runtime: Runtime
+    provider: Provider, headers: Mapping[str, str], payload: dict[str, Any], body: bytes, runtime: Runtime
 ) -> tuple[Incoming, Work]:
     assert provider.event_header is not None and provider.interpret is not None
     event = (headers.get(provider.event_header.lower()) or "").strip()
@@ -76,6 +77,7 @@ def _git_work(
         provider.name,
         _bounded(event, provider.event_header, MAX_EVENT_LENGTH),
         _delivery_id(provider, headers),
+        payload_digest(provider.name, event, body),
     )
     git_event = provider.interpret(event, payload, runtime.settings)
     if git_event.action == "installation":
@@ -83,7 +85,7 @@ def _git_work(
     return incoming, lambda ctx: service.handle_git_event(ctx, incoming, git_event)
 
 
-def _stripe_work(payload: dict[str, Any], runtime: Runtime) -> tuple[Incoming, Work]:
+def _stripe_work(payload: dict[str, Any], body: bytes, runtime: Runtime) -> tuple[Incoming, Work]:
     event_id, event_type = payload.get("id"), payload.get("type")
     if not isinstance(event_id, str) or not event_id.strip():
         raise ValidationFailed("id", "the event id is required")
@@ -97,9 +99,19 @@ def _stripe_work(payload: dict[str, Any], runtime: Runtime) -> tuple[Incoming, W
         STRIPE.name,
         _bounded(event_type, "type", MAX_EVENT_LENGTH),
         _bounded(event_id.strip(), "id", MAX_DELIVERY_ID_LENGTH),
+        payload_digest(STRIPE.name, event_type, body),
     )
     change = billing_change(event_type, data_object, runtime.settings.stripe_subscription_deleted_action)
     return incoming, lambda ctx: service.handle_billing_event(ctx, incoming, change)
+
+
+def payload_digest(provider: str, event: str, body: bytes) -> str:
+    """SHA-256 over provider, event and the signed body: the same delivery under any delivery id."""
+    digest = hashlib.sha256()
+    for part in (provider.encode(), event.encode(), body):
+        digest.update(len(part).to_bytes(8, "big"))  # length-prefixed: no two splits hash alike
+        digest.update(part)
+    return digest.hexdigest()
 
 
 def verify(
@@ -128,16 +140,17 @@ def receive(
     now: float,
     ip: str | None,
 ) -> DeliveryResult:
-    """Verify, read and act on one delivery; a replayed delivery id is answered, not acted on."""
+    """Verify, read and act on one delivery; a replay (same delivery id, or same signed body under
+    another id) is answered, not acted on."""
     headers = {name.lower(): value for name, value in headers.items()}
     if provider is not STRIPE:
         require_feature(runtime.settings.edition, Feature.GIT_WEBHOOKS)
     verify(runtime, provider, headers, body, now, ip)
     payload = parse_payload(body, headers.get("content-type"))
     if provider is STRIPE:
-        incoming, work = _stripe_work(payload, runtime)
+        incoming, work = _stripe_work(payload, body, runtime)
     else:
-        incoming, work = _git_work(provider, headers, payload, runtime)
+        incoming, work = _git_work(provider, headers, payload, body, runtime)
     return execute(runtime, incoming, work, actor=f"webhook:{provider.name}", actor_kind="webhook", ip=ip)
 
 

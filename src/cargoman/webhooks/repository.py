@@ -22,6 +22,18 @@ def get_delivery(session: Session, tenant_id: str, provider: str, delivery_id: s
     )
 
 
+def get_delivery_by_digest(
+    session: Session, tenant_id: str, provider: str, payload_digest: str
+) -> WebhookDelivery | None:
+    return session.scalar(
+        select(WebhookDelivery).where(
+            WebhookDelivery.tenant_id == tenant_id,
+            WebhookDelivery.provider == provider,
+            WebhookDelivery.payload_digest == payload_digest,
+        )
+    )
+
+
 def linked_package_names(session: Session, tenant_id: str, webhook_delivery_id: int) -> list[str]:
     return list(
         session.scalars(

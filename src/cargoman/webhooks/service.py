@@ -2,8 +2,9 @@
 
 Every delivery is one row of ``webhook_deliveries``, inserted first in its unit of work: the unique
 (tenant, provider, delivery id) makes a replayed delivery fail there, before anything is queued,
-even when two copies arrive at the same moment. Packages a delivery matched are linked to it, so
-each package's delivery log shows it.
+even when two copies arrive at the same moment. Delivery ids travel in unsigned headers, so the
+unique (tenant, provider, payload digest) catches a captured signed body resent under a new id.
+Packages a delivery matched are linked to it, so each package's delivery log shows it.
 """
 
 from __future__ import annotations
@@ -34,11 +35,13 @@ DUPLICATE = "duplicate"
 
 @dataclass(frozen=True)
 class Incoming:
-    """A verified delivery: who sent it, which event, and the sender's id for it (if any)."""
+    """A verified delivery: who sent it, which event, the sender's id for it (if any) and the digest
+    of what was signed (``payload_digest``; None when nothing was signed)."""
 
     provider: str
     event: str
     delivery_id: str | None
+    payload_digest: str | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,7 @@ def _open(ctx: ServiceContext, incoming: Incoming) -> WebhookDelivery:
         provider=incoming.provider,
         event=incoming.event,
         delivery_id=incoming.delivery_id,
+        payload_digest=incoming.payload_digest,
         verified=True,
         outcome="received",
         task_ids=[],
@@ -105,6 +109,10 @@ def duplicate_of(ctx: ServiceContext, incoming: Incoming) -> DeliveryResult:
         if incoming.delivery_id is not None
         else None
     )
+    if original is None and incoming.payload_digest is not None:
+        original = repository.get_delivery_by_digest(
+            ctx.session, ctx.tenant_id, incoming.provider, incoming.payload_digest
+        )
     if original is None:  # deleted meanwhile: still a replay, and still not acted on twice
         return DeliveryResult(incoming.provider, incoming.event, incoming.delivery_id, DUPLICATE, None)
     return DeliveryResult(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Mapping
 from typing import Protocol
 
@@ -21,6 +22,11 @@ class Verifier(Protocol):
     def __call__(
         self, secret: str, headers: Mapping[str, str], body: bytes, *, now: float, tolerance: int
     ) -> None: ...
+
+
+# Unix seconds in ASCII digits only: str.isdigit() also accepts "²" or "١٢٣", which then break
+# the ASCII signing input; twelve digits reach far beyond any sane clock.
+_STRIPE_TIMESTAMP = re.compile(r"[0-9]{1,12}")
 
 
 def hmac_sha256_hex(secret: str, message: bytes) -> str:
@@ -80,7 +86,7 @@ def verify_stripe(
             timestamp = value
         elif key == "v1" and value:
             signatures.append(value.lower())
-    if timestamp is None or not timestamp.isdigit():
+    if timestamp is None or not _STRIPE_TIMESTAMP.fullmatch(timestamp):
         raise SignatureError("Stripe-Signature has no valid timestamp (t=)")
     if not signatures:
         raise SignatureError("Stripe-Signature has no v1 signature")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from tests.support.fake_github import API_PREFIX, FakeGitHub, generate_app_keys
@@ -107,3 +108,52 @@ def test_unreachable_github_is_a_clear_error(app_config: AppConfig) -> None:
 
     with GitHubAppClient(unreachable) as client, pytest.raises(GitHubApiError, match="cannot reach"):
         client.get_installation(1)
+
+
+class _GuardedDict(dict):  # type: ignore[type-arg]
+    """Records, for every read, write and walk, whether the cache's guard was held."""
+
+    def __init__(self, guard: Any) -> None:
+        super().__init__()
+        self.guard = guard
+        self.unguarded: list[str] = []
+
+    def _check(self, operation: str) -> None:
+        if not self.guard.locked():
+            self.unguarded.append(operation)
+
+    def get(self, *args: Any) -> Any:
+        self._check("get")
+        return super().get(*args)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._check("set")
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: Any) -> None:
+        self._check("delete")
+        super().__delitem__(key)
+
+    def __iter__(self) -> Any:
+        self._check("iterate")
+        return super().__iter__()
+
+
+def test_the_token_dict_is_only_touched_under_the_guard(
+    fake_github: FakeGitHub, app_config: AppConfig
+) -> None:
+    """forget() walks the dict from the thread that committed a deletion while fetches store tokens:
+    unless both hold the one guard, the walk can meet a dict changing size under it."""
+    fake_github.add_installation(77, "acme")
+    fake_github.add_installation(78, "beta")
+    cache = InstallationTokenCache()
+    tokens = _GuardedDict(cache._guard)
+    cache._tokens = tokens
+
+    cache.token(app_config, 77)
+    cache.token(app_config, 78)
+    cache.token(app_config, 77)
+    cache.forget(77)
+
+    assert tokens.unguarded == []
+    assert [key[2] for key in tokens] == [78]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -240,6 +242,67 @@ def test_authenticated_fetch_passes_token_only_through_environment(
         wrong.sync()
     assert "not-the-token" not in str(caught.value)
     assert not wrong.path.exists()
+
+
+@pytest.fixture
+def redirector(git_http_server: GitHttpServer) -> Iterator[str]:
+    """An HTTP server on another port (so another host for git) that redirects every request to the git
+    server: a repository host answering with a redirect to a server it does not control."""
+
+    class Redirect(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(302)
+            self.send_header("Location", git_http_server.url + self.path)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()
+
+
+def _serve(source: GitRepo, server: GitHttpServer) -> str:
+    served = server.root / "acme-lib.git"
+    subprocess.run(["git", "clone", "--bare", "--quiet", str(source.path), str(served)], check=True)
+    return f"{server.url}/acme-lib.git"
+
+
+def test_credentials_never_follow_a_redirect_to_another_host(
+    source: GitRepo, git_http_server: GitHttpServer, redirector: str, tmp_path: Path
+) -> None:
+    _serve(source, git_http_server)
+    auth = GitAuth(git_http_server.username, git_http_server.token)
+    mirror = Mirror(tmp_path / "m.git", f"{redirector}/acme-lib.git", auth=auth)
+
+    with pytest.raises(GitError):
+        mirror.sync()
+
+    assert not any(git_http_server.authorizations)  # the redirect target never saw the token
+    assert not mirror.path.exists()
+
+
+def test_the_credential_helper_answers_only_for_the_repository_host(
+    source: GitRepo, git_http_server: GitHttpServer, redirector: str, tmp_path: Path
+) -> None:
+    other_host_url = _serve(source, git_http_server)
+    auth = GitAuth(git_http_server.username, git_http_server.token)
+    mirror = Mirror(tmp_path / "m.git", f"{redirector}/acme-lib.git", auth=auth)
+
+    # git asks the helper for the git server's host; the mirror's credentials are for the redirector's.
+    clone = ("clone", "--mirror", "--quiet", "--", other_host_url, str(tmp_path / "other.git"))
+    with pytest.raises(GitError), mirror.git_process(*clone, network=True) as git:
+        git.communicate()
+
+    assert git_http_server.authorizations and not any(git_http_server.authorizations)
 
 
 def test_timeout_kills_git(tmp_path: Path) -> None:

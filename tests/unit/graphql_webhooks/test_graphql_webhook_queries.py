@@ -56,6 +56,24 @@ def test_unusable_queries_are_refused_naming_the_query_field(query: str, message
     assert refused.value.field == "query"
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ webhooks { nodes { sample(event: PACKAGE_SYNCED) } } }",
+        '{ webhook(id: "whk_1") { sample(event: CUSTOMER_ACTIVITY) } }',
+        '{ webhook(id: "whk_1") { ...S } } fragment S on Webhook { a: sample(event: PACKAGE_SYNCED) }',
+        "{ webhooks { edges { node { ... on Webhook { sample(event: PACKAGE_SYNCED) } } } } }",
+    ],
+)
+def test_a_query_selecting_a_sample_is_refused(query: str) -> None:
+    """A sample runs a stored query: inside one it would multiply a delivery's work, or recurse."""
+    with pytest.raises(ValidationFailed, match=r"must not select Webhook\.sample") as refused:
+        check_stored_query(query, rules())
+    assert refused.value.field == "query"
+    # The webhook list itself is fine to report on.
+    check_stored_query("{ webhooks { nodes { id url active } } }", rules())
+
+
 def test_a_variable_with_a_type_the_event_cannot_fill_is_refused() -> None:
     query = "query($occurredAt: Int) { version { major } } "
     with pytest.raises(ValidationFailed, match=r"\$occurredAt as Int; use DateTime or String"):

@@ -59,6 +59,7 @@ def test_malformed_urls_are_refused(url: str, reason: str) -> None:
         "::1",
         "fe80::1",
         "fc00::1",
+        "fec0::1",  # deprecated site-local
         "ff02::1",
         "::ffff:127.0.0.1",  # IPv4-mapped loopback
         "2002:7f00:1::",  # 6to4 around 127.0.0.1
@@ -67,7 +68,7 @@ def test_malformed_urls_are_refused(url: str, reason: str) -> None:
 )
 def test_non_public_addresses_are_refused(address: str) -> None:
     assert not is_public(ipaddress.ip_address(address))
-    with pytest.raises(TargetRefused, match="non-public address"):
+    with pytest.raises(TargetRefused, match="resolves to a private, loopback or reserved address"):
         resolve_target(parse_url("https://hooks.example/x"), False, resolver_for(address))
 
 
@@ -78,15 +79,17 @@ def test_public_addresses_are_accepted(address: str) -> None:
 
 def test_one_private_answer_among_public_ones_refuses_the_host() -> None:
     resolve = resolver_for("93.184.216.34", "10.0.0.5")
-    with pytest.raises(TargetRefused, match=r"10\.0\.0\.5"):
+    with pytest.raises(TargetRefused, match="private, loopback or reserved") as refused:
         check_target("https://hooks.example/x", False, resolve)
+    # The resolved address is not told: the message must not map internal names to addresses.
+    assert "10.0.0.5" not in str(refused.value)
 
 
 def test_literal_loopback_address_is_refused_without_asking_dns() -> None:
     def no_dns(host: str, port: int) -> list[IPAddress]:
         raise AssertionError("a literal address needs no resolution")
 
-    with pytest.raises(TargetRefused, match=r"127\.0\.0\.1"):
+    with pytest.raises(TargetRefused, match="private, loopback or reserved"):
         check_target("http://127.0.0.1:8080/hook", False, no_dns)
     assert str(check_target("http://127.0.0.1:8080/hook", True, no_dns).address) == "127.0.0.1"
 

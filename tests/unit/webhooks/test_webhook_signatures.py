@@ -168,6 +168,9 @@ def test_stripe_signature_binds_the_timestamp() -> None:
     [
         (f"v1={STRIPE_V1}", "timestamp"),
         (f"t=soon,v1={STRIPE_V1}", "timestamp"),
+        ("t=\u00b2,v1=ab", "timestamp"),  # a superscript two: str.isdigit() says yes
+        (f"t=\u0661\u0667\u0660\u0660,v1={STRIPE_V1}", "timestamp"),  # Arabic-Indic digits
+        (f"t={'9' * 40},v1={STRIPE_V1}", "timestamp"),
         (f"t={STRIPE_TIMESTAMP}", "no v1"),
         (f"t={STRIPE_TIMESTAMP},v0={STRIPE_V1}", "no v1"),
     ],

@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 
 from cargoman.access.permissions import Permission, level_allows
 from cargoman.admins.lookup import CMA_TOKEN_PREFIX, lookup_admin_credential
+from cargoman.db.models import DEFAULT_TENANT_ID
 from cargoman.errors import Forbidden, Unauthorized
 from cargoman.runtime import Runtime, ServiceContext
 from cargoman.security import CUSTOMER_TOKEN_PREFIX, token_digest
@@ -24,14 +25,16 @@ class AdminPrincipal:
     level: str  # owner | admin | viewer
     id: str
     ip: str | None = None
+    # The tenant the principal acts in (a webhook's stored query runs in the webhook's tenant).
+    tenant_id: str = DEFAULT_TENANT_ID
 
     @property
     def actor(self) -> str:
         return self.id
 
     def unit_of_work(self, runtime: Runtime) -> AbstractContextManager[ServiceContext]:
-        """A unit of work whose audit entries name this principal and its address."""
-        return runtime.unit_of_work(self.id, actor_kind=self.kind, ip=self.ip)
+        """A unit of work in the principal's tenant whose audit entries name it and its address."""
+        return runtime.unit_of_work(self.id, self.tenant_id, actor_kind=self.kind, ip=self.ip)
 
 
 log = logging.getLogger("cargoman.auth")

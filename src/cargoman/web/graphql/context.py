@@ -22,3 +22,5 @@ class GraphQLContext:
     complexity_limit: int | None
     # The event a webhook delivery (or sample) runs its stored query for: ``webhookPayload``.
     webhook_event: DeliveredEvent | None = None
+    # How many ``Webhook.sample`` fields this request has evaluated: each runs a whole stored query.
+    samples_evaluated: int = 0

@@ -25,6 +25,8 @@ class Loaders:
     package_versions: DataLoader[str, list[Version]] = field(init=False)
     # customer id -> its stored grants (package and collection grants)
     customer_grants: DataLoader[str, list[PackageGrant]] = field(init=False)
+    # customer id -> the (package name, version) pairs it is frozen at
+    customer_frozen_versions: DataLoader[str, list[tuple[str, str]]] = field(init=False)
     # collection id -> its packages, by name
     collection_packages: DataLoader[str, list[Package]] = field(init=False)
     # package name -> dist downloads per (pretty) version
@@ -34,6 +36,7 @@ class Loaders:
         self.package_versions = DataLoader(self._package_versions)
         self.customer_grants = DataLoader(self._customer_grants)
         self.collection_packages = DataLoader(self._collection_packages)
+        self.customer_frozen_versions = DataLoader(self._customer_frozen_versions)
         self.version_downloads = DataLoader(self._version_downloads)
 
     async def _package_versions(self, keys: list[str]) -> list[list[Version]]:
@@ -42,6 +45,10 @@ class Loaders:
 
     async def _customer_grants(self, keys: list[str]) -> list[list[PackageGrant]]:
         found = grants.grants_of_customers(self.ctx, keys)
+        return [found[key] for key in keys]
+
+    async def _customer_frozen_versions(self, keys: list[str]) -> list[list[tuple[str, str]]]:
+        found = grants.frozen_versions_of_customers(self.ctx, keys)
         return [found[key] for key in keys]
 
     async def _collection_packages(self, keys: list[str]) -> list[list[Package]]:

@@ -1,7 +1,9 @@
 """The GraphQL multipart request (https://github.com/jaydenseric/graphql-multipart-request-spec).
 
 A request carries the form fields ``operations`` (the JSON request or batch, files as ``null``),
-``map`` (``{"0": ["variables.file"]}``: which file part goes where) and the file parts. The body is
+``map`` (``{"0": ["variables.file"]}``: which file part goes where) and the file parts. A file may
+only fill a variable its operation declares as ``Upload``: only such a request gets the longer
+execution budget of an upload. The body is
 refused while it streams in once it passes UPLOAD_MAX_BYTES plus room for the form itself, the same
 cap as the REST upload.
 
@@ -16,12 +18,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from graphql import (
+    GraphQLSyntaxError,
+    ListTypeNode,
+    NamedTypeNode,
+    NonNullTypeNode,
+    OperationDefinitionNode,
+    TypeNode,
+    parse,
+)
 from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import Message
 
 from cargoman.web.graphql.http_transport import (
+    GraphQLRequest,
     Operations,
     RequestRejected,
     bad_request,
@@ -113,4 +125,50 @@ def operations_from_form(form: FormData) -> Operations:
         for path in paths:
             _place(operations, path, file)
     parsed = operations_from_json(operations)
+    for paths in files_map.values():
+        for path in paths:
+            _check_fills_an_upload_variable(parsed, path)
+    # Every file now fills a declared Upload variable: only then does the request get the upload budget.
     return Operations(parsed.items, parsed.batched, carries_files=bool(files_map))
+
+
+def _check_fills_an_upload_variable(parsed: Operations, path: str) -> None:
+    """A file may only go into a variable its operation declares as ``Upload`` (or a list of them):
+    anywhere else it would buy a longer execution budget without being an upload."""
+    keys = path.split(".")
+    if parsed.batched:
+        index, keys = int(keys[0]), keys[1:]  # _place has checked that the index exists
+    else:
+        index = 0
+    if len(keys) < 2 or keys[0] != "variables":
+        raise bad_request(f"map path '{path}' must point into the variables of an operation")
+    variable = keys[1]
+    if _declared_type(parsed.items[index], variable) != "Upload":
+        raise bad_request(
+            f"map path '{path}' fills ${variable}, which the operation does not declare with type Upload"
+        )
+
+
+def _declared_type(gql: GraphQLRequest, variable: str) -> str | None:
+    """The named type (lists and non-null unwrapped) the operation ``gql`` runs declares for
+    ``$variable``; None when it declares no such variable."""
+    try:
+        document = parse(gql.query, no_location=True)
+    except GraphQLSyntaxError as exc:
+        raise bad_request(f"The query of a multipart request cannot be parsed: {exc.message}") from exc
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if gql.operation_name is not None:
+        operations = [o for o in operations if o.name is not None and o.name.value == gql.operation_name]
+    if len(operations) != 1:
+        raise bad_request("The map of a multipart request must name variables of one operation")
+    for definition in operations[0].variable_definitions or ():
+        if definition.variable.name.value == variable:
+            return _named_type(definition.type)
+    return None
+
+
+def _named_type(node: TypeNode) -> str:
+    while isinstance(node, (NonNullTypeNode, ListTypeNode)):
+        node = node.type
+    assert isinstance(node, NamedTypeNode)
+    return node.name.value

@@ -264,6 +264,17 @@ class Customer:
     async def package_access(self, info: Ctx) -> list[PackageAccess]:
         return await self._access(info)
 
+    @strawberry.field(description="The versions a frozen customer is held at (empty unless frozen)")
+    async def frozen_versions(self, info: Ctx) -> list[FrozenVersion]:
+        pairs = await info.context.loaders.customer_frozen_versions.load(str(self.id))
+        return [FrozenVersion(package=package, version=version) for package, version in pairs]
+
+
+@strawberry.type(description="A package version a frozen customer may still install")
+class FrozenVersion:
+    package: str
+    version: str
+
 
 # -- collections ------------------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from graphql import NoSchemaIntrospectionCustomRule, parse, specified_rules
 from strawberry.types.graphql import OperationType
 
 from cargoman.db import models
+from cargoman.errors import ValidationFailed
 from cargoman.events import Topic
 from cargoman.graphql_limits import check_limits
 from cargoman.graphql_webhooks import service
@@ -146,9 +147,10 @@ class Webhook:
 
     @strawberry.field(
         description="The JSON this webhook's query would POST for an event like the latest one of "
-        "this kind, run with your credentials"
+        "this kind, run with your credentials (one sample per request; not inside a webhook query)"
     )
     async def sample(self, info: Ctx, event: WebhookEvent) -> str:
+        _count_sample(info.context)
         sample = service.sample_event(info.context.ctx, Topic(event.value))
         result = await run_stored_query(info, info.context.principal, self.query, sample)
         return json.dumps(result, separators=(",", ":"), ensure_ascii=False)
@@ -165,6 +167,19 @@ class WebhookCreated:
         description="The HMAC-SHA256 key: X-Cargoman-Signature is "
         "sha256=hex(HMAC(secret, X-Cargoman-Timestamp + '.' + body))"
     )
+
+
+# A sample runs a whole stored query at the cost of one field: one per request keeps that bounded.
+MAX_SAMPLES_PER_REQUEST = 1
+
+
+def _count_sample(context: GraphQLContext) -> None:
+    """Refuse a sample inside a stored query (a delivery or a sample: no recursion) and past the cap."""
+    if context.webhook_event is not None:
+        raise ValidationFailed("sample", "is not available while a webhook query runs")
+    if context.samples_evaluated >= MAX_SAMPLES_PER_REQUEST:
+        raise ValidationFailed("sample", f"at most {MAX_SAMPLES_PER_REQUEST} sample is evaluated per request")
+    context.samples_evaluated += 1
 
 
 def query_rules(info: Ctx) -> QueryRules:

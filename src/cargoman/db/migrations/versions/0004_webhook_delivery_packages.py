@@ -1,4 +1,4 @@
-"""webhook delivery packages: every package an incoming delivery matched
+"""webhook delivery packages: every package an incoming delivery matched; payload digests of deliveries
 
 Revision ID: 0004
 Revises: 0003
@@ -17,6 +17,11 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("payload_digest", sa.String(length=64), nullable=True))
+        batch_op.create_unique_constraint(
+            "uq_webhook_deliveries_payload", ["tenant_id", "provider", "payload_digest"]
+        )
     op.create_table(
         "webhook_delivery_packages",
         sa.Column("webhook_delivery_id", sa.Integer(), nullable=False),
@@ -40,3 +45,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_webhook_delivery_packages_tenant_id"))
         batch_op.drop_index("ix_webhook_delivery_packages_package")
     op.drop_table("webhook_delivery_packages")
+    with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
+        batch_op.drop_constraint("uq_webhook_deliveries_payload", type_="unique")
+        batch_op.drop_column("payload_digest")
