@@ -39,3 +39,8 @@ class Unauthorized(CargomanError):
 class Forbidden(CargomanError):
     code = "FORBIDDEN"
     status = 403
+
+
+class RateLimited(CargomanError):
+    code = "RATE_LIMITED"
+    status = 429

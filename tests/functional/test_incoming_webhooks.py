@@ -12,14 +12,20 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import update
 from tests.functional.conftest import Api, Backend, err, ok
 from tests.support.git_http import GitHttpServer
 from tests.support.gitrepo import GitRepo, composer_json
+
+from cargoman.db.models import WebhookDelivery
+from cargoman.editions import EDITIONS
+from cargoman.timeutil import utcnow
 
 SECRETS = {
     "github_webhook_secret": "github-hook-secret-4b1d",
@@ -809,3 +815,33 @@ def test_only_webhook_and_admin_tokens_of_active_customers_may_sync(
 
 def test_webhook_tokens_still_cannot_download(api: Api, ci_setup: dict[str, Any]) -> None:
     assert api.composer("/packages.json", ci_setup["token"]).status_code == 403
+
+
+def test_the_editions_daily_webhook_limit_refuses_further_deliveries(
+    api: Api, backend: Backend, hooks: Hooks, git_server: GitHttpServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    limit = EDITIONS["community"].limits.webhooks_per_day
+    assert backend.settings.edition == "community" and limit == 10
+    customer = _stripe_customer(api)
+    repository = _github_repository(git_server)
+    for hook_id in range(limit):
+        assert ok(hooks.github("ping", {"hook_id": hook_id, "repository": repository}))
+    rows = _delivery_rows(backend)
+
+    refused = hooks.github("ping", {"zen": "One too many.", "repository": repository})
+    assert refused.status_code == 429
+    assert refused.json()["error"]["code"] == "RATE_LIMITED"
+    assert "10 webhook deliveries a day" in refused.json()["error"]["message"]
+    assert _delivery_rows(backend) == rows and _tasks(api) == []
+
+    # Billing events keep customers' access right whatever the Git providers sent.
+    assert ok(hooks.stripe("invoice.payment_failed", {"id": "in_1", "customer": "cus_Stripe123"}))
+    assert _status(api, customer)[0] == "suspended"
+
+    # Deliveries older than a day no longer count; Enterprise has no limit.
+    with backend.runtime.session_factory.begin() as session:
+        session.execute(update(WebhookDelivery).values(created_at=utcnow() - timedelta(days=1, seconds=1)))
+    assert ok(hooks.github("ping", {"zen": "A new day.", "repository": repository}))
+    monkeypatch.setattr(backend.settings, "edition", "enterprise")
+    for hook_id in range(limit + 1):
+        assert ok(hooks.github("ping", {"hook_id": 100 + hook_id, "repository": repository}))

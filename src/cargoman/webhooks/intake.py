@@ -167,6 +167,8 @@ def execute(
     """Run ``work`` in one unit of work; a replay rolls it back and gets the first copy's answer."""
     try:
         with runtime.unit_of_work(actor, tenant_id, actor_kind=actor_kind, ip=ip) as ctx:
+            if incoming.provider != STRIPE.name:
+                service.check_daily_limit(ctx, excluded_providers=(STRIPE.name,))
             return work(ctx)
     except DuplicateDelivery:
         with runtime.unit_of_work(actor, tenant_id, actor_kind=actor_kind, ip=ip) as ctx:

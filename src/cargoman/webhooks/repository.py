@@ -86,3 +86,21 @@ def delete_deliveries_before(session: Session, tenant_id: str, before: datetime)
         )
     )
     return result.rowcount  # type: ignore[attr-defined]
+
+
+def count_deliveries_since(
+    session: Session, tenant_id: str, since: datetime, excluded_providers: Collection[str]
+) -> int:
+    """Deliveries recorded for the tenant since ``since``, other than the excluded providers'."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(WebhookDelivery)
+            .where(
+                WebhookDelivery.tenant_id == tenant_id,
+                WebhookDelivery.created_at >= since,
+                WebhookDelivery.provider.not_in(list(excluded_providers)),
+            )
+        )
+        or 0
+    )

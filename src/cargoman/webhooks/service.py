@@ -9,7 +9,10 @@ Packages a delivery matched are linked to it, so each package's delivery log sho
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -19,7 +22,8 @@ from cargoman.access.policy import CustomerAccess, matches_package_scopes
 from cargoman.customers import repository as customers_repository
 from cargoman.customers import service as customers
 from cargoman.db.models import Customer, Package, WebhookDelivery, WebhookDeliveryPackage
-from cargoman.errors import NotFound, ValidationFailed
+from cargoman.editions import EDITIONS
+from cargoman.errors import NotFound, RateLimited, ValidationFailed
 from cargoman.github_app.events import handle_installation_event
 from cargoman.packages import repository as packages_repository
 from cargoman.runtime import ServiceContext
@@ -29,6 +33,8 @@ from cargoman.webhooks import repository
 from cargoman.webhooks.git_events import GitEvent
 from cargoman.webhooks.repository_urls import repository_keys
 from cargoman.webhooks.stripe_events import BillingChange
+
+log = logging.getLogger(__name__)
 
 DUPLICATE = "duplicate"
 
@@ -42,6 +48,24 @@ class Incoming:
     event: str
     delivery_id: str | None
     payload_digest: str | None = None
+
+
+def check_daily_limit(ctx: ServiceContext, excluded_providers: Collection[str]) -> None:
+    """The edition's "webhooks per day" (Community 10, Pro 100): deliveries that may queue syncs,
+    counted over the last 24 hours. Billing events are never limited: they keep customers' access
+    right. A delivery over the limit changes nothing and is not recorded (the 429 says why)."""
+    limit = EDITIONS[ctx.settings.edition].limits.webhooks_per_day
+    if limit is None:
+        return
+    since = utcnow() - timedelta(days=1)
+    if repository.count_deliveries_since(ctx.session, ctx.tenant_id, since, excluded_providers) >= limit:
+        log.warning(
+            "webhook refused: %s edition limit of %d deliveries a day reached", ctx.settings.edition, limit
+        )
+        raise RateLimited(
+            f"The {ctx.settings.edition} edition accepts {limit} webhook deliveries a day; "
+            "the limit is reached (see /api/v1/license)"
+        )
 
 
 @dataclass(frozen=True)
