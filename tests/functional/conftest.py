@@ -12,6 +12,7 @@ import base64
 import shutil
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,36 @@ class Backend:
         self.runtime.notify_changed()  # drop whatever the Composer endpoints cached
 
 
+@contextmanager
+def start_backend(request: pytest.FixtureRequest, root: Path, **overrides: Any) -> Iterator[Backend]:
+    """The app with the test settings (and ``overrides``) on a database of the kind ``request.param``
+    names: a SQLite file under ``root`` or a fresh PostgreSQL database, dropped afterwards."""
+    kind: str = request.param
+    cluster: PostgresCluster | None = None
+    if kind == "sqlite":
+        url = f"sqlite:///{root / 'cargoman.db'}"
+    else:
+        cluster = request.getfixturevalue("postgres_cluster")
+        url = cluster.create_database()
+    defaults: dict[str, Any] = {
+        "database_url": url,
+        "data_dir": root / "data",
+        "storage_path": root / "data" / "packages",
+        "admin_token": ADMIN_TOKEN,
+        "base_url": "http://testserver",
+        "allow_local_repositories": True,
+        "task_num_workers": 1,
+    }
+    settings = Settings(**(defaults | overrides))
+    app = create_app(settings)
+    try:
+        with TestClient(app, raise_server_exceptions=False) as client:
+            yield Backend(kind=kind, database_url=url, settings=settings, app=app, client=client)
+    finally:
+        if cluster is not None:
+            cluster.drop_database(url.rsplit("/", 1)[1])
+
+
 @pytest.fixture(scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
     """The app on a SQLite file or on a fresh PostgreSQL database, started once per database kind.
@@ -96,30 +127,8 @@ def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     database kind and emptying the tables before every test keeps the suite fast while every test
     still starts from an empty registry.
     """
-    kind: str = request.param
-    root = tmp_path_factory.mktemp(f"functional-{kind}")
-    cluster: PostgresCluster | None = None
-    if kind == "sqlite":
-        url = f"sqlite:///{root / 'cargoman.db'}"
-    else:
-        cluster = request.getfixturevalue("postgres_cluster")
-        url = cluster.create_database()
-    settings = Settings(
-        database_url=url,
-        data_dir=root / "data",
-        storage_path=root / "data" / "packages",
-        admin_token=ADMIN_TOKEN,
-        base_url="http://testserver",
-        allow_local_repositories=True,
-        task_num_workers=1,
-    )
-    app = create_app(settings)
-    try:
-        with TestClient(app, raise_server_exceptions=False) as client:
-            yield Backend(kind=kind, database_url=url, settings=settings, app=app, client=client)
-    finally:
-        if cluster is not None:
-            cluster.drop_database(url.rsplit("/", 1)[1])
+    with start_backend(request, tmp_path_factory.mktemp(f"functional-{request.param}")) as started:
+        yield started
 
 
 # -- response helpers -----------------------------------------------------------------------------

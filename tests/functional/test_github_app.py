@@ -9,13 +9,10 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from starlette.testclient import TestClient
-from tests.functional.conftest import ADMIN_TOKEN, Api, Backend, err, ok
+from tests.functional.conftest import Api, Backend, err, ok, start_backend
 from tests.support.fake_github import API_PREFIX, FakeGitHub, generate_app_keys
 from tests.support.gitrepo import GitRepo, composer_json
 
-from cargoman.app import create_app
-from cargoman.config import Settings
 from cargoman.db.models import AuditEntry
 from cargoman.github_app.events import handle_installation_event
 from cargoman.github_app.removal import remove_installation
@@ -35,30 +32,17 @@ def github(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeGitHub]:
 def github_backend(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, github: FakeGitHub
 ) -> Iterator[Backend]:
-    kind: str = request.param
-    root = tmp_path_factory.mktemp(f"github-app-{kind}")
-    if kind == "sqlite":
-        url = f"sqlite:///{root / 'cargoman.db'}"
-    else:
-        url = request.getfixturevalue("postgres_cluster").create_database()
-    settings = Settings(
-        database_url=url,
-        data_dir=root / "data",
-        storage_path=root / "data" / "packages",
-        admin_token=ADMIN_TOKEN,
-        base_url="http://testserver",
-        allow_local_repositories=True,
-        task_num_workers=1,
+    with start_backend(
+        request,
+        tmp_path_factory.mktemp(f"github-app-{request.param}"),
         github_app_id=APP_ID,
         # As an env file often carries it: one line with literal \n escapes.
         github_app_private_key=github.keys.private_pem.strip().replace("\n", "\\n"),
         github_app_slug=github.slug,
         github_url=github.url,
         github_api_url=github.api_url,
-    )
-    app = create_app(settings)
-    with TestClient(app, raise_server_exceptions=False) as client:
-        yield Backend(kind=kind, database_url=url, settings=settings, app=app, client=client)
+    ) as started:
+        yield started
 
 
 @pytest.fixture

@@ -17,13 +17,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 from starlette.testclient import TestClient
-from tests.functional.conftest import ADMIN_TOKEN, Api, Backend, ok
+from tests.functional.conftest import ADMIN_TOKEN, Api, Backend, ok, start_backend
 from tests.support.gitrepo import GitRepo
-from tests.support.postgres import PostgresCluster
 from tests.support.webhook_receiver import WebhookReceiver
 
 from cargoman.app import create_app
-from cargoman.config import Settings
 from cargoman.db.models import (
     AdminCredential,
     AuditEntry,
@@ -78,21 +76,9 @@ query($id: ID!) {
 def hooks_backend(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Backend]:
-    kind: str = request.param
-    root = tmp_path_factory.mktemp(f"graphql-webhooks-{kind}")
-    cluster: PostgresCluster | None = None
-    if kind == "sqlite":
-        url = f"sqlite:///{root / 'cargoman.db'}"
-    else:
-        cluster = request.getfixturevalue("postgres_cluster")
-        url = cluster.create_database()
-    settings = Settings(
-        database_url=url,
-        data_dir=root / "data",
-        storage_path=root / "data" / "packages",
-        admin_token=ADMIN_TOKEN,
-        base_url="http://testserver",
-        allow_local_repositories=True,
+    with start_backend(
+        request,
+        tmp_path_factory.mktemp(f"graphql-webhooks-{request.param}"),
         task_num_workers=2,
         edition="enterprise",
         graphql_max_complexity=500,
@@ -100,14 +86,8 @@ def hooks_backend(
         webhook_allow_private_targets=True,
         webhook_max_attempts=3,
         webhook_retry_base_seconds=0.05,
-    )
-    app = create_app(settings)
-    try:
-        with TestClient(app, raise_server_exceptions=False) as client:
-            yield Backend(kind=kind, database_url=url, settings=settings, app=app, client=client)
-    finally:
-        if cluster is not None:
-            cluster.drop_database(url.rsplit("/", 1)[1])
+    ) as started:
+        yield started
 
 
 @pytest.fixture

@@ -7,11 +7,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from tests.integration.conftest import open_runtime
 from tests.support.fake_github import FakeGitHub, generate_app_keys
 from tests.support.gitrepo import GitRepo, composer_json
 
-from cargoman.config import Settings
-from cargoman.db.migrate import upgrade
 from cargoman.db.models import DEFAULT_TENANT_ID
 from cargoman.git_credentials import resolve_credential
 from cargoman.github_app import installations
@@ -44,26 +43,17 @@ def github(tmp_path: Path) -> Iterator[FakeGitHub]:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def runtime(request: pytest.FixtureRequest, tmp_path: Path, github: FakeGitHub) -> Iterator[Runtime]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'cargoman.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    settings = Settings(
-        database_url=url,
-        data_dir=tmp_path / "data",
-        storage_path=tmp_path / "data" / "packages",
-        allow_local_repositories=True,
+    with open_runtime(
+        request,
+        tmp_path,
         github_app_id=APP_ID,
         github_app_private_key=github.keys.private_pem,
         github_url=github.url,
         github_api_url=github.api_url,
         git_auth_user="deployer",
         git_auth_token=DEPLOY_TOKEN,
-    )
-    rt = Runtime(settings)
-    upgrade(rt.engine)
-    yield rt
-    rt.dispose()
+    ) as rt:
+        yield rt
 
 
 @pytest.fixture

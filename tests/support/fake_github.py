@@ -26,6 +26,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from tests.support.git_http import GitBackend, GitRequest, add_bare_clone
 from tests.support.gitrepo import git_env
 
 API_PREFIX = "/api/v3"
@@ -101,6 +102,7 @@ class FakeGitHub:
         self.requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
         self._next_repository_id = 100_000
+        self.git = GitBackend(root, self.authorize_git, realm="GitHub")
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
         self.api_url = self.url + API_PREFIX
@@ -139,14 +141,7 @@ class FakeGitHub:
         self, installation_id: int, full_name: str, source: Path, private: bool = True
     ) -> dict[str, Any]:
         """Serve a bare clone of the local repository ``source`` as ``full_name``."""
-        bare = self.root / f"{full_name}.git"
-        bare.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            ["git", "clone", "--quiet", "--bare", str(source), str(bare)],
-            env=git_env(),
-            check=True,
-            capture_output=True,
-        )
+        add_bare_clone(self.root, full_name, source)
         owner, name = full_name.split("/")
         self._next_repository_id += 1
         repository = {
@@ -213,6 +208,20 @@ class FakeGitHub:
         self.tokens[token] = IssuedToken(installation_id, expires_at)
         return token, expires_at
 
+    def authorize_git(self, request: GitRequest) -> bool:
+        """Git takes Basic ``x-access-token:<installation token>`` for the installation's repositories."""
+        username, password = request.credentials or ("", "")
+        token = password if username == TOKEN_USERNAME and password else None
+        installation_id = self.installation_of(token) if token is not None else None
+        allowed = (
+            installation_id is not None
+            and request.repository in self.installations[installation_id].repositories
+        )
+        status = 200 if allowed else 401
+        auth_kind = "basic" if token else "none"
+        self.record(RecordedRequest(request.method, request.path, auth_kind, allowed, status, token))
+        return allowed
+
     def record(self, entry: RecordedRequest) -> None:
         with self._lock:
             self.requests.append(entry)
@@ -258,7 +267,7 @@ def _handler(github: FakeGitHub) -> type[BaseHTTPRequestHandler]:
             if path.startswith(API_PREFIX + "/"):
                 self._api(path[len(API_PREFIX) :], body)
             elif ".git/" in path:
-                self._git(path, body)
+                self._git(body)
             else:
                 self._json(404, {"message": "Not Found"}, "none", path)
 
@@ -383,61 +392,8 @@ def _handler(github: FakeGitHub) -> type[BaseHTTPRequestHandler]:
 
         # -- Git smart HTTP (Basic x-access-token:<installation token>) --
 
-        def _git(self, path: str, body: bytes) -> None:
-            repository, _, _ = path.lstrip("/").partition(".git/")
-            token = self._basic_token()
-            installation_id = github.installation_of(token) if token is not None else None
-            allowed = (
-                installation_id is not None
-                and repository in github.installations[installation_id].repositories
-            )
-            github.record(
-                RecordedRequest(
-                    self.command, path, "basic" if token else "none", allowed, 200 if allowed else 401, token
-                )
-            )
-            if not allowed:
-                self.send_response(401)
-                self.send_header("WWW-Authenticate", 'Basic realm="GitHub"')
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            query = urlsplit(self.path).query
-            cgi_env = {
-                "GIT_PROJECT_ROOT": str(github.root), "GIT_HTTP_EXPORT_ALL": "1",
-                "REMOTE_USER": TOKEN_USERNAME,
-                "REQUEST_METHOD": self.command, "PATH_INFO": path, "QUERY_STRING": query,
-                "CONTENT_TYPE": self.headers.get("Content-Type", ""), "CONTENT_LENGTH": str(len(body)),
-                "HTTP_CONTENT_ENCODING": self.headers.get("Content-Encoding", ""),
-                "GIT_PROTOCOL": self.headers.get("Git-Protocol", ""),
-            }  # fmt: skip
-            output = subprocess.run(
-                ["git", "http-backend"], input=body, env=git_env(cgi_env), capture_output=True, check=True
-            ).stdout
-            head, _, payload = output.partition(b"\r\n\r\n")
-            status, headers = 200, []
-            for line in head.decode().split("\r\n"):
-                name, _, value = line.partition(":")
-                if name.lower() == "status":
-                    status = int(value.split()[0])
-                else:
-                    headers.append((name, value.strip()))
-            self.send_response(status)
-            for name, value in headers:
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def _basic_token(self) -> str | None:
-            scheme, _, encoded = self.headers.get("Authorization", "").partition(" ")
-            if scheme.lower() != "basic":
-                return None
-            try:
-                username, _, password = base64.b64decode(encoded).decode().partition(":")
-            except ValueError:
-                return None
-            return password if username == TOKEN_USERNAME and password else None
+        def _git(self, body: bytes) -> None:
+            github.git.handle(self, body)
 
         # -- responses --
 

@@ -19,7 +19,6 @@ import base64
 import hashlib
 import json
 import secrets
-import subprocess
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -28,7 +27,7 @@ from types import TracebackType
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from tests.support.gitrepo import git_env
+from tests.support.git_http import GitBackend, GitRequest, add_bare_clone, basic_credentials
 
 Flavor = Literal["gitlab", "bitbucket"]
 GIT_USERNAMES: dict[str, str] = {"gitlab": "oauth2", "bitbucket": "x-token-auth"}
@@ -120,14 +119,7 @@ class FakeOAuthProvider:
 
     def add_repository(self, path: str, source: Path) -> str:
         """Serve a bare clone of ``source`` at ``<url>/<path>.git``; returns that clone URL."""
-        target = self.root / f"{path}.git"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            ["git", "clone", "--bare", "--quiet", str(source), str(target)],
-            env=git_env(),
-            check=True,
-            capture_output=True,
-        )
+        add_bare_clone(self.root, path, source)
         return f"{self.url}/{path}.git"
 
     def expire_access_tokens(self) -> None:
@@ -280,6 +272,15 @@ class FakeOAuthProvider:
                     self.revoked.append(token)
             return 200, {}
 
+    def authorize_git(self, request: GitRequest) -> bool:
+        """Git over HTTPS takes Basic ``<flavor's fixed username>:<access token>``."""
+        login = request.credentials
+        with self._lock:
+            self.git_logins.append(login)
+        return (
+            login is not None and login[0] == GIT_USERNAMES[self.flavor] and self.valid_access_token(login[1])
+        )
+
     def valid_access_token(self, token: str | None) -> bool:
         with self._lock:
             return any(pair.access_token == token and pair.access_valid for pair in self.tokens)
@@ -298,6 +299,7 @@ def _handler(fake: FakeOAuthProvider) -> type[BaseHTTPRequestHandler]:
     authorize_path = "/oauth/authorize" if flavor == "gitlab" else "/site/oauth2/authorize"
     token_path = "/oauth/token" if flavor == "gitlab" else "/site/oauth2/access_token"
     user_path = "/api/v4/user" if flavor == "gitlab" else "/2.0/user"
+    git = GitBackend(fake.root, fake.authorize_git)
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, format: str, *args: object) -> None:
@@ -325,7 +327,7 @@ def _handler(fake: FakeOAuthProvider) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             path = urlsplit(self.path).path
             if path == token_path:
-                self._send(*fake.token(self._form(), self._basic()))
+                self._send(*fake.token(self._form(), basic_credentials(self.headers.get("Authorization"))))
             elif path == "/oauth/revoke" and flavor == "gitlab":
                 self._send(*fake.revoke(self._form()))
             elif ".git/" in path:
@@ -336,16 +338,6 @@ def _handler(fake: FakeOAuthProvider) -> type[BaseHTTPRequestHandler]:
         def _form(self) -> dict[str, str]:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
             return {k: v[0] for k, v in parse_qs(body).items()}
-
-        def _basic(self) -> tuple[str, str] | None:
-            scheme, _, encoded = self.headers.get("Authorization", "").partition(" ")
-            if scheme.lower() != "basic":
-                return None
-            try:
-                username, _, password = base64.b64decode(encoded).decode().partition(":")
-            except ValueError:
-                return None
-            return username, password
 
         def _send(
             self, status: int, body: dict[str, Any] | None, headers: dict[str, str] | None = None
@@ -361,40 +353,6 @@ def _handler(fake: FakeOAuthProvider) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(payload)
 
         def _git(self) -> None:
-            login = self._basic()
-            with fake._lock:
-                fake.git_logins.append(login)
-            if login is None or login[0] != GIT_USERNAMES[flavor] or not fake.valid_access_token(login[1]):
-                self.send_response(401)
-                self.send_header("WWW-Authenticate", 'Basic realm="git"')
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            path, _, query = self.path.partition("?")
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            cgi_env = {
-                "GIT_PROJECT_ROOT": str(fake.root), "GIT_HTTP_EXPORT_ALL": "1", "REMOTE_USER": login[0],
-                "REQUEST_METHOD": self.command, "PATH_INFO": path, "QUERY_STRING": query,
-                "CONTENT_TYPE": self.headers.get("Content-Type", ""), "CONTENT_LENGTH": str(len(body)),
-                "HTTP_CONTENT_ENCODING": self.headers.get("Content-Encoding", ""),
-                "GIT_PROTOCOL": self.headers.get("Git-Protocol", ""),
-            }  # fmt: skip
-            output = subprocess.run(
-                ["git", "http-backend"], input=body, env=git_env(cgi_env), capture_output=True, check=True
-            ).stdout
-            head, _, payload = output.partition(b"\r\n\r\n")
-            status, headers = 200, []
-            for line in head.decode().split("\r\n"):
-                name, _, value = line.partition(":")
-                if name.lower() == "status":
-                    status = int(value.split()[0])
-                else:
-                    headers.append((name, value.strip()))
-            self.send_response(status)
-            for name, value in headers:
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
+            git.handle(self)
 
     return Handler

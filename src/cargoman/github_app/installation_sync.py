@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -41,15 +41,7 @@ class Repository:
     html_url: str | None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "name": self.name,
-            "full_name": self.full_name,
-            "private": self.private,
-            "default_branch": self.default_branch,
-            "clone_url": self.clone_url,
-            "html_url": self.html_url,
-        }
+        return asdict(self)
 
 
 @dataclass
@@ -60,12 +52,7 @@ class InstallationSyncResult:
     skipped: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "installation_id": self.installation_id,
-            "repositories": self.repositories,
-            "added": self.added,
-            "skipped": self.skipped,
-        }
+        return asdict(self)
 
 
 def _repository(raw: dict[str, Any]) -> Repository | None:

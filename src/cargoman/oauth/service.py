@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from cargoman.config import Settings
 from cargoman.db.models import OAuthConnection, OAuthState
@@ -26,6 +26,7 @@ from cargoman.security import new_id, token_digest
 from cargoman.timeutil import utcnow
 
 STATE_LIFETIME = timedelta(minutes=10)
+ConnectionStatus = Literal["connected", "reauthorization_required", "not_connected"]
 _REFUSED_STATE = "unknown, expired or already used authorization state; start again with initiate"
 
 
@@ -50,6 +51,12 @@ class ConnectionView:
     expires_at: datetime | None = None
     scopes: tuple[str, ...] = ()
     needs_reauthorization: bool = False
+
+    @property
+    def status(self) -> ConnectionStatus:
+        if not self.connected:
+            return "not_connected"
+        return "reauthorization_required" if self.needs_reauthorization else "connected"
 
 
 @dataclass(frozen=True)

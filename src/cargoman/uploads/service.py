@@ -7,10 +7,13 @@ uniqueness check, so a refused upload leaves neither a row nor a stored object b
 
 from __future__ import annotations
 
+import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy.exc import IntegrityError
 
@@ -18,6 +21,7 @@ from cargoman import validation
 from cargoman.access.policy import matches_package_scopes
 from cargoman.composer.metadata import manifest_from_composer_json
 from cargoman.composer.versions import InvalidVersion, normalize, sort_versions
+from cargoman.config import Settings
 from cargoman.db.models import Package, Version
 from cargoman.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from cargoman.packages import repository as packages_repository
@@ -34,6 +38,7 @@ from cargoman.uploads.archive import file_digests, inspect_archive, repack_witho
 # An archive may unpack to this many times the upload limit (bounds the work of checking it).
 UNCOMPRESSED_RATIO = 20
 MAX_VERSION_LENGTH = 255
+_COPY_CHUNK = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -117,6 +122,37 @@ def resolve_version(form_value: str | None, declared: object) -> tuple[str, str]
         return _pretty(given), normalized
     assert in_manifest is not None
     return _pretty(in_manifest), _normalized(in_manifest, "composer.json version")
+
+
+def version_field(value: str | None) -> str | None:
+    """The version sent along with an upload; None when omitted or empty (composer.json's applies)."""
+    if not value:
+        return None
+    if "\x00" in value:
+        raise ValidationFailed("version", "must not contain NUL characters")
+    return value
+
+
+@contextmanager
+def received_archive(settings: Settings, stream: BinaryIO) -> Iterator[Path]:
+    """The uploaded ``stream`` copied to a scratch file under the data directory (refused past the
+    upload limit), for `upload_version`; removed on exit."""
+    limit = settings.upload_max_bytes
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(dir=settings.data_dir, prefix="upload-"))
+    try:
+        saved = scratch / "upload.zip"
+        stream.seek(0)
+        copied = 0
+        with saved.open("wb") as out:
+            while chunk := stream.read(_COPY_CHUNK):
+                copied += len(chunk)
+                if copied > limit:
+                    raise ValidationFailed("file", f"is larger than the upload limit of {limit} bytes")
+                out.write(chunk)
+        yield saved
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def upload_version(

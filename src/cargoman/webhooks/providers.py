@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from cargoman.config import Settings
@@ -45,13 +45,12 @@ GITHUB = Provider(
     delivery_headers=("X-GitHub-Delivery",),
     interpret=lambda event, payload, _settings: github_event(event, payload),
 )
-GITHUB_APP = Provider(
+# GitHub sends a GitHub App's deliveries: same signature scheme and headers, its own secret and events.
+GITHUB_APP = replace(
+    GITHUB,
     name="github-app",
     title="GitHub App",
     secret_setting="GITHUB_APP_WEBHOOK_SECRET",
-    verify=signatures.verify_github,
-    event_header="X-GitHub-Event",
-    delivery_headers=("X-GitHub-Delivery",),
     interpret=lambda event, payload, _settings: github_app_event(event, payload),
 )
 GITLAB = Provider(

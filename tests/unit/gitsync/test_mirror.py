@@ -18,7 +18,7 @@ from cargoman.gitsync.errors import GitError, scrub_secrets
 from cargoman.gitsync.mirror import GitAuth, Mirror, Ref
 
 if TYPE_CHECKING:
-    from tests.unit.gitsync.conftest import GitHttpServer
+    from tests.unit.gitsync.conftest import ProtectedGitServer
 
 MakeRepo = Callable[..., GitRepo]
 
@@ -220,11 +220,9 @@ def test_error_messages_never_contain_credentials(tmp_path: Path) -> None:
 
 
 def test_authenticated_fetch_passes_token_only_through_environment(
-    source: GitRepo, git_http_server: GitHttpServer, tmp_path: Path, spawned_argv: list[list[str]]
+    source: GitRepo, git_http_server: ProtectedGitServer, tmp_path: Path, spawned_argv: list[list[str]]
 ) -> None:
-    served = git_http_server.root / "acme-lib.git"
-    subprocess.run(["git", "clone", "--bare", "--quiet", str(source.path), str(served)], check=True)
-    url = f"{git_http_server.url}/acme-lib.git"
+    url = _serve(source, git_http_server)
 
     mirror = Mirror(tmp_path / "m.git", url, auth=GitAuth(git_http_server.username, git_http_server.token))
     mirror.sync()
@@ -245,7 +243,7 @@ def test_authenticated_fetch_passes_token_only_through_environment(
 
 
 @pytest.fixture
-def redirector(git_http_server: GitHttpServer) -> Iterator[str]:
+def redirector(git_http_server: ProtectedGitServer) -> Iterator[str]:
     """An HTTP server on another port (so another host for git) that redirects every request to the git
     server: a repository host answering with a redirect to a server it does not control."""
 
@@ -270,14 +268,14 @@ def redirector(git_http_server: GitHttpServer) -> Iterator[str]:
         thread.join()
 
 
-def _serve(source: GitRepo, server: GitHttpServer) -> str:
+def _serve(source: GitRepo, server: ProtectedGitServer) -> str:
     served = server.root / "acme-lib.git"
     subprocess.run(["git", "clone", "--bare", "--quiet", str(source.path), str(served)], check=True)
     return f"{server.url}/acme-lib.git"
 
 
 def test_credentials_never_follow_a_redirect_to_another_host(
-    source: GitRepo, git_http_server: GitHttpServer, redirector: str, tmp_path: Path
+    source: GitRepo, git_http_server: ProtectedGitServer, redirector: str, tmp_path: Path
 ) -> None:
     _serve(source, git_http_server)
     auth = GitAuth(git_http_server.username, git_http_server.token)
@@ -291,7 +289,7 @@ def test_credentials_never_follow_a_redirect_to_another_host(
 
 
 def test_the_credential_helper_answers_only_for_the_repository_host(
-    source: GitRepo, git_http_server: GitHttpServer, redirector: str, tmp_path: Path
+    source: GitRepo, git_http_server: ProtectedGitServer, redirector: str, tmp_path: Path
 ) -> None:
     other_host_url = _serve(source, git_http_server)
     auth = GitAuth(git_http_server.username, git_http_server.token)

@@ -30,8 +30,8 @@ from graphql import (
 from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.types import Message
 
+from cargoman.web.body_limit import capped_request
 from cargoman.web.graphql.http_transport import (
     GraphQLRequest,
     Operations,
@@ -57,25 +57,9 @@ def _too_large(limit: int) -> RequestRejected:
 
 async def read_form(request: Request, upload_limit: int) -> FormData:
     """The form, refused as soon as the body grows past ``upload_limit`` + the form's overhead."""
-    max_body = upload_limit + FORM_OVERHEAD
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > max_body:
-        raise _too_large(upload_limit)
-    received = 0
-
-    async def limited_receive() -> Message:
-        nonlocal received
-        message = await request.receive()
-        if message["type"] == "http.request":
-            received += len(message.get("body", b""))
-            if received > max_body:
-                raise _too_large(upload_limit)
-        return message
-
+    capped = capped_request(request, upload_limit + FORM_OVERHEAD, lambda: _too_large(upload_limit))
     try:
-        return await Request(request.scope, limited_receive).form(
-            max_files=MAX_FILES, max_fields=MAX_FILES + 2
-        )
+        return await capped.form(max_files=MAX_FILES, max_fields=MAX_FILES + 2)
     except HTTPException as exc:  # malformed multipart bodies, too many parts
         raise bad_request(f"The multipart request cannot be read: {exc.detail}") from exc
 

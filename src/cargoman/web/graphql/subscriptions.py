@@ -106,8 +106,10 @@ class PackageSyncEvent:
         )
 
 
-@strawberry.type(description="Something a customer did, or a change of the customer's status")
-class CustomerActivityEvent:
+@strawberry.type
+class CustomerActivityFields:
+    """The data of a CUSTOMER_ACTIVITY event, shared by its subscription item and its webhook payload."""
+
     customer_id: strawberry.ID
     kind: CustomerActivityKind
     package_name: str | None
@@ -118,6 +120,9 @@ class CustomerActivityEvent:
     reason: str | None = strawberry.field(description="Why the customer was suspended, when given")
     occurred_at: datetime
 
+
+@strawberry.type(description="Something a customer did, or a change of the customer's status")
+class CustomerActivityEvent(CustomerActivityFields):
     @classmethod
     def from_event(cls, event: Event) -> CustomerActivityEvent:
         payload = event.payload
@@ -222,6 +227,7 @@ class EventSubscription:
 
 __all__ = [
     "CustomerActivityEvent",
+    "CustomerActivityFields",
     "CustomerActivityKind",
     "EventSubscription",
     "PackageSyncEvent",

@@ -17,6 +17,7 @@ once deleted). Outside a delivery or a sample (an ordinary request) ``webhookPay
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
@@ -28,11 +29,11 @@ from cargoman.graphql_webhooks.event import DeliveredEvent
 from cargoman.packages import repository as packages_repository
 from cargoman.web.graphql.subscriptions import (
     CustomerActivityEvent,
-    CustomerActivityKind,
+    CustomerActivityFields,
     PackageSyncEvent,
     PackageSyncStatus,
 )
-from cargoman.web.graphql.types import Ctx, Customer, CustomerStatus, Package
+from cargoman.web.graphql.types import Ctx, Customer, Package
 from cargoman.web.graphql.webhooks import WebhookEvent
 
 
@@ -85,18 +86,9 @@ class PackageSyncedPayload(WebhookPayload):
         )
 
 
+# This base order keeps the schema's field order: uuid, event, date, then the event's data.
 @strawberry.type(description="Something a customer did, or a change of its status (CUSTOMER_ACTIVITY)")
-class CustomerActivityPayload(WebhookPayload):
-    customer_id: strawberry.ID
-    kind: CustomerActivityKind
-    package_name: str | None
-    version: str | None
-    token_id: strawberry.ID | None
-    status: CustomerStatus | None = strawberry.field(description="The new status (STATUS_CHANGED)")
-    previous_status: CustomerStatus | None
-    reason: str | None = strawberry.field(description="Why the customer was suspended, when given")
-    occurred_at: datetime
-
+class CustomerActivityPayload(WebhookPayload, CustomerActivityFields):
     @strawberry.field(description="The customer as it is now; null once deleted")
     def customer(self, info: Ctx) -> Customer | None:
         ctx = info.context.ctx
@@ -109,15 +101,7 @@ class CustomerActivityPayload(WebhookPayload):
             uuid=delivered.id,
             event=WebhookEvent(delivered.topic.value),
             date=delivered.occurred_at,
-            customer_id=event.customer_id,
-            kind=event.kind,
-            package_name=event.package_name,
-            version=event.version,
-            token_id=event.token_id,
-            status=event.status,
-            previous_status=event.previous_status,
-            reason=event.reason,
-            occurred_at=event.occurred_at,
+            **{f.name: getattr(event, f.name) for f in fields(CustomerActivityFields)},
         )
 
 

@@ -7,8 +7,9 @@ provider sends the administrator's browser to it, and the single-use `state` aut
 from __future__ import annotations
 
 import logging
+from dataclasses import asdict
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
@@ -48,7 +49,7 @@ class ConnectionOut(BaseModel):
     provider: Provider
     configured: bool
     connected: bool
-    status: Literal["connected", "reauthorization_required", "not_connected"]
+    status: oauth.ConnectionStatus
     id: str | None
     base_url: str | None
     account_login: str | None
@@ -65,23 +66,8 @@ class DisconnectedOut(BaseModel):
 
 
 def _connection(settings: Settings, view: oauth.ConnectionView) -> ConnectionOut:
-    if not view.connected:
-        state: Literal["connected", "reauthorization_required", "not_connected"] = "not_connected"
-    else:
-        state = "reauthorization_required" if view.needs_reauthorization else "connected"
-    return ConnectionOut(
-        provider=view.provider,
-        configured=provider_for(settings, view.provider).configured,
-        connected=view.connected,
-        status=state,
-        id=view.id,
-        base_url=view.base_url,
-        account_login=view.account_login,
-        connected_at=view.connected_at,
-        connected_by=view.connected_by,
-        expires_at=view.expires_at,
-        scopes=list(view.scopes),
-    )
+    configured = provider_for(settings, view.provider).configured
+    return ConnectionOut.model_validate(asdict(view) | {"configured": configured, "status": view.status})
 
 
 @router.post(

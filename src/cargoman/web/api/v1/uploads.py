@@ -3,19 +3,15 @@ of scope developer or admin for the packages granted to them."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
-from starlette.types import Message
 
 from cargoman.access.policy import check_credential
 from cargoman.db.models import DEFAULT_TENANT_ID
@@ -29,13 +25,13 @@ from cargoman.web.api.auth import RuntimeDep, get_runtime, require_admin
 from cargoman.web.api.v1 import schemas
 from cargoman.web.api.v1.common import ERRORS, envelope
 from cargoman.web.api.v1.uploads_schemas import UPLOAD_REQUEST_BODY, UploadOut, upload
+from cargoman.web.body_limit import capped_request
 
 router = APIRouter(prefix="/packages", tags=["packages"], responses=ERRORS)
 
 UPLOAD_SCOPES = frozenset({"admin", "developer"})
 # Room for the multipart boundaries and the version field around the file itself.
 FORM_OVERHEAD = 64 * 1024
-_COPY_CHUNK = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -92,39 +88,17 @@ UploaderDep = Annotated[UploaderPrincipal, Depends(require_uploader)]
 
 async def _read_form(request: Request, max_body: int) -> FormData:
     """The multipart form, refused with a 400 on `file` as soon as the body grows past ``max_body``."""
-    too_large = ValidationFailed(
-        "file", f"is larger than the upload limit of {max_body - FORM_OVERHEAD} bytes"
-    )
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > max_body:
-        raise too_large
-    received = 0
 
-    async def limited_receive() -> Message:
-        nonlocal received
-        message = await request.receive()
-        if message["type"] == "http.request":
-            received += len(message.get("body", b""))
-            if received > max_body:
-                raise too_large
-        return message
+    def too_large() -> ValidationFailed:
+        return ValidationFailed(
+            "file", f"is larger than the upload limit of {max_body - FORM_OVERHEAD} bytes"
+        )
 
+    capped = capped_request(request, max_body, too_large)
     try:
-        return await Request(request.scope, limited_receive).form(max_files=1, max_fields=8)
+        return await capped.form(max_files=1, max_fields=8)
     except HTTPException as exc:  # malformed multipart bodies
         raise ValidationFailed("file", str(exc.detail)) from exc
-
-
-def _save(file: UploadFile, target: Path, limit: int) -> None:
-    """Copy the spooled upload to ``target``, refusing it past ``limit`` bytes."""
-    file.file.seek(0)
-    copied = 0
-    with target.open("wb") as out:
-        while chunk := file.file.read(_COPY_CHUNK):
-            copied += len(chunk)
-            if copied > limit:
-                raise ValidationFailed("file", f"is larger than the upload limit of {limit} bytes")
-            out.write(chunk)
 
 
 @router.post(
@@ -149,9 +123,7 @@ async def upload_version(
         version = form.get("version")
         if version is not None and not isinstance(version, str):
             raise ValidationFailed("version", "must be a text field")
-        if version is not None and "\x00" in version:
-            raise ValidationFailed("version", "must not contain NUL characters")
-        publish = _publisher(runtime, uploader, f"{vendor}/{name}", file, version, limit)
+        publish = _publisher(runtime, uploader, f"{vendor}/{name}", file, uploads.version_field(version))
         return await run_in_threadpool(publish)
     finally:
         await form.close()
@@ -163,20 +135,15 @@ def _publisher(
     package_name: str,
     file: UploadFile,
     version: str | None,
-    limit: int,
 ) -> Callable[[], dict[str, Any]]:
     def publish() -> dict[str, Any]:
-        runtime.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        scratch = Path(tempfile.mkdtemp(dir=runtime.settings.data_dir, prefix="upload-"))
-        try:
-            saved = scratch / "upload.zip"
-            _save(file, saved, limit)
-            with uploader.unit_of_work(runtime) as ctx:
-                result = uploads.upload_version(
-                    ctx, runtime.storage, package_name, saved, version, uploader.uploader
-                )
-                return envelope(upload(result, runtime.settings.base_url))
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
+        with (
+            uploads.received_archive(runtime.settings, file.file) as saved,
+            uploader.unit_of_work(runtime) as ctx,
+        ):
+            result = uploads.upload_version(
+                ctx, runtime.storage, package_name, saved, version, uploader.uploader
+            )
+            return envelope(upload(result, runtime.settings.base_url))
 
     return publish
