@@ -322,14 +322,15 @@ def p2_versions(api: Api, package: str, secret: str) -> list[str]:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests marked `postgres_only` exercise PostgreSQL row locking; their SQLite variant is dropped."""
+    """Tests marked `postgres_only` exercise PostgreSQL row locking; their SQLite variant is dropped.
+    Tests marked `sqlite_only` exercise SQLite's database-wide write lock; their PostgreSQL variant is
+    dropped."""
     kept, dropped = [], []
     for item in items:
         callspec = getattr(item, "callspec", None)
-        if (
-            item.get_closest_marker("postgres_only")
-            and callspec
-            and callspec.params.get("backend") == "sqlite"
+        backend = callspec.params.get("backend") if callspec else None
+        if (item.get_closest_marker("postgres_only") and backend == "sqlite") or (
+            item.get_closest_marker("sqlite_only") and backend == "postgres"
         ):
             dropped.append(item)
         else:

@@ -3,6 +3,7 @@ unknown ids answer with their codes and write nothing."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterator
 from types import SimpleNamespace
 from typing import Any, cast
@@ -23,6 +24,7 @@ from tests.support.gitrepo import GitRepo
 from cargoman.app import CargomanApp, create_app
 from cargoman.customers import service as customers
 from cargoman.db.models import DEFAULT_TENANT_ID, AuditEntry, Base, GitHubAppInstallation
+from cargoman.packages import service as packages_service
 from cargoman.security import new_id
 from cargoman.web.graphql.mutations import mutation_scope
 from cargoman.web.graphql.schema import build_schema
@@ -690,3 +692,35 @@ def test_a_rolled_back_request_takes_its_finished_mutations_with_it(api: Api, ba
         raise Aborted
     assert ok(api.get("/customers")) == []
     assert audit_log(backend) == []
+
+
+@pytest.mark.sqlite_only
+def test_add_package_reads_the_name_before_taking_the_write_lock(
+    gapi: Api, backend: Backend, make_library_repo: Callable[..., GitRepo], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A slow fetch of composer.json must not hold SQLite's database-wide write lock."""
+    repo = make_library_repo("acme/lockfree", tags=("1.0.0",))
+    database = backend.database_url.removeprefix("sqlite:///")
+    real_discover = packages_service.discover_package_name
+    writer_got_the_lock: list[bool] = []
+
+    def discover_while_another_writer_writes(*args: Any, **kwargs: Any) -> str:
+        other = sqlite3.connect(database, timeout=5)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # waits for (and fails on) a write lock held by the mutation
+            other.rollback()
+            writer_got_the_lock.append(True)
+        except sqlite3.OperationalError:
+            writer_got_the_lock.append(False)
+        finally:
+            other.close()
+        return real_discover(*args, **kwargs)
+
+    monkeypatch.setattr(packages_service, "discover_package_name", discover_while_another_writer_writes)
+    added = gql(
+        gapi,
+        "mutation($input: AddPackageInput!) { addPackage(input: $input) { name } }",
+        {"input": {"repositoryUrl": repo.url}},
+    )
+    assert added["addPackage"]["name"] == "acme/lockfree"
+    assert writer_got_the_lock == [True]

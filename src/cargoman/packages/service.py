@@ -46,6 +46,28 @@ def list_packages(ctx: ServiceContext, page: PageRequest) -> Page[Package]:
     return paginate(ctx.session, repository.list_query(ctx.tenant_id), page)
 
 
+def _repository_url(ctx: ServiceContext, repository_url: str) -> str:
+    try:
+        allow_local = ctx.settings.allow_local_repositories
+        return validate_repository_url(repository_url.strip(), allow_local=allow_local)
+    except ValueError as exc:
+        raise ValidationFailed("repository_url", str(exc)) from exc
+
+
+def read_package_name(ctx: ServiceContext, repository_url: str, monorepo_glob: str | None = None) -> str:
+    """The name a repository's composer.json gives, fetched with the repository's credential.
+
+    Reads only (the fetch may be slow): callers holding a write transaction can call this first.
+    """
+    if monorepo_glob is not None:
+        # The root is a label for the repository; its children bring their own names.
+        raise ValidationFailed("name", "is required for a monorepo root (a vendor/name label)")
+    url = _repository_url(ctx, repository_url)
+    credential = resolve_credential(ctx, url)
+    auth = credential.git_auth() if credential is not None else None
+    return discover_package_name(ctx.settings, ctx.tenant_id, url, auth)
+
+
 def add_package(
     ctx: ServiceContext,
     repository_url: str,
@@ -57,19 +79,9 @@ def add_package(
     if repository_type not in REPOSITORY_TYPES:
         raise ValidationFailed("type", f"must be one of {', '.join(REPOSITORY_TYPES)}")
     glob = monorepo.validate_glob(monorepo_glob) if monorepo_glob is not None else None
-    try:
-        url = validate_repository_url(
-            repository_url.strip(), allow_local=ctx.settings.allow_local_repositories
-        )
-    except ValueError as exc:
-        raise ValidationFailed("repository_url", str(exc)) from exc
+    url = _repository_url(ctx, repository_url)
     if name is None or not name.strip():
-        if glob is not None:
-            # The root is a label for the repository; its children bring their own names.
-            raise ValidationFailed("name", "is required for a monorepo root (a vendor/name label)")
-        credential = resolve_credential(ctx, url)
-        auth = credential.git_auth() if credential is not None else None
-        name = discover_package_name(ctx.settings, ctx.tenant_id, url, auth)
+        name = read_package_name(ctx, url, glob)
     package_name = validation.package_name(name)
     if repository.get_by_name(ctx.session, ctx.tenant_id, package_name) is not None:
         raise Conflict(f"Package {package_name} already exists")

@@ -88,6 +88,15 @@ def mutation_scope(info: Ctx) -> Iterator[ServiceContext]:
         raise
 
 
+@contextmanager
+def reads_before_writes(info: Ctx) -> Iterator[ServiceContext]:
+    """A mutation's read-only first step, outside its write scope, its errors spelled as GraphQL's."""
+    try:
+        yield info.context.ctx
+    except ValidationFailed as exc:
+        raise renamed(exc) from exc
+
+
 @strawberry.type
 class CustomerMutation:
     @strawberry.mutation(permission_classes=[CanWrite], description="Create a customer")
@@ -223,9 +232,14 @@ class PackageAccessMutation:
 class PackageMutation:
     @strawberry.mutation(permission_classes=[CanWrite], description="Add a package; its first sync is queued")
     def add_package(self, info: Ctx, input: AddPackageInput) -> Package:
-        with mutation_scope(info) as ctx:
+        with reads_before_writes(info) as ctx:
             body = checked(package_schemas.PackageAdd, given(input))
-            added = packages.add_package(ctx, body.repository_url, body.type, body.name, body.monorepo)
+            name = body.name
+            if not (name and name.strip()) and body.monorepo is None:
+                # Fetched before the write scope: on SQLite a slow fetch must not hold the write lock.
+                name = packages.read_package_name(ctx, body.repository_url)
+        with mutation_scope(info) as ctx:
+            added = packages.add_package(ctx, body.repository_url, body.type, name, body.monorepo)
             return Package.from_row(added.package)
 
     @strawberry.mutation(
