@@ -252,7 +252,7 @@ def test_version_and_query_complexity(api: Api, enterprise: Api) -> None:
     data = gql(
         enterprise, "{ version { major minor patch deprecationDate } queryComplexity { score limit depth } }"
     )
-    assert data["version"] == {"major": 0, "minor": 1, "patch": 0, "deprecationDate": None}
+    assert data["version"] == {"major": 1, "minor": 0, "patch": 0, "deprecationDate": None}
     # version 1 + 4 fields, queryComplexity 1 + 3 fields; enterprise has no cap.
     assert data["queryComplexity"] == {"score": 9, "limit": None, "depth": 2}
 

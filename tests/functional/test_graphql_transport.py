@@ -104,7 +104,7 @@ def test_a_batch_is_answered_in_order(gapi: Api) -> None:
     assert response.status_code == 200, response.text
     answers = response.json()
     assert isinstance(answers, list) and len(answers) == 4
-    assert answers[0] == {"data": {"version": {"major": 0}}}
+    assert answers[0] == {"data": {"version": {"major": 1}}}
     assert answers[1] == {"data": {"customers": {"totalCount": 1}}}
     assert answers[2]["data"] is None and codes(answers[2]) == ["GRAPHQL_PARSE_FAILED"]
     assert answers[3]["data"] is None and codes(answers[3]) == ["GRAPHQL_VALIDATION_FAILED"]
@@ -134,7 +134,7 @@ def test_mutations_in_a_batch_follow_the_permission_rules(gapi: Api) -> None:
     refused = post(gapi, [{"query": "{ version { major } }"}, {"query": CREATE_CUSTOMER}], token=viewer)
     assert refused.status_code == 200
     query_answer, mutation_answer = refused.json()
-    assert query_answer == {"data": {"version": {"major": 0}}}
+    assert query_answer == {"data": {"version": {"major": 1}}}
     assert codes(mutation_answer) == ["FORBIDDEN"]
     assert customer_names(gapi) == []
 
@@ -201,7 +201,7 @@ def test_the_response_media_type_follows_accept(gapi: Api) -> None:
         response = post(gapi, query, **headers)
         assert response.status_code == 200, accept
         assert response.headers["content-type"] == f"{expected}; charset=utf-8", accept
-        assert response.json() == {"data": {"version": {"major": 0}}}
+        assert response.json() == {"data": {"version": {"major": 1}}}
     refused = post(gapi, query, Accept="text/html")
     assert refused.status_code == 406 and codes(refused.json()) == ["NOT_ACCEPTABLE"]
 
@@ -269,7 +269,7 @@ def test_request_bodies_that_are_not_graphql(gapi: Api) -> None:
         assert response.status_code == status, (content, content_type, response.text)
         assert codes(response.json()) == [code]
     with_extensions = post(gapi, {"query": "{ version { major } }", "extensions": {"some": "value"}})
-    assert with_extensions.json() == {"data": {"version": {"major": 0}}}
+    assert with_extensions.json() == {"data": {"version": {"major": 1}}}
 
 
 # -- the execution-time cap ------------------------------------------------------------------------------
@@ -341,7 +341,7 @@ def test_an_operation_running_past_the_cap_is_stopped(slow: Api, query: str) -> 
     started = time.monotonic()
     assert_timed_out(post(slow, {"query": query}))
     assert time.monotonic() - started < ANSWER_DEADLINE
-    assert post(slow, {"query": "{ version { major } }"}).json() == {"data": {"version": {"major": 0}}}
+    assert post(slow, {"query": "{ version { major } }"}).json() == {"data": {"version": {"major": 1}}}
 
 
 def test_a_stopped_mutation_is_rolled_back(slow: Api) -> None:

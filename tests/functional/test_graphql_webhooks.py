@@ -352,7 +352,7 @@ def test_an_event_posts_the_signed_query_result_and_records_it(
                 "name": "acme/hooked",
                 "versions": [{"version": "1.1.0"}, {"version": "1.0.0"}, {"version": "dev-main"}],
             },
-            "api": {"major": 0},
+            "api": {"major": 1},
             "echo": None,
         },
         "errors": payload["errors"],
@@ -490,7 +490,7 @@ def test_one_sample_is_evaluated_per_request(hooks: Api, receiver: WebhookReceiv
     query = "query($id: ID!) { webhook(id: $id) { sample(event: PACKAGE_SYNCED) } }"
     created = create_webhook(hooks, receiver.url, "{ version { major } }")
     assert json.loads(data(hooks, query, {"id": created["id"]})["webhook"]["sample"]) == {
-        "data": {"version": {"major": 0}}
+        "data": {"version": {"major": 1}}
     }
 
 
@@ -562,7 +562,7 @@ def test_sample_shows_the_payload_for_the_latest_event_without_sending(
     payload = json.loads(data(hooks, query, {"id": created["id"]})["webhook"]["sample"])
     assert payload["data"]["package"]["name"] == "acme/hooked"
     assert [v["version"] for v in payload["data"]["package"]["versions"]] == ["1.1.0", "1.0.0", "dev-main"]
-    assert payload["data"]["api"] == {"major": 0}
+    assert payload["data"]["api"] == {"major": 1}
     wait_until(lambda: delivery_tasks_settled(runtime), "the task queue")
     assert receiver.requests == []
     assert deliveries(hooks, created["id"])["deliveries"]["totalCount"] == 0

@@ -322,7 +322,7 @@ def test_queries_answer_once_then_complete(pro: Api) -> None:
         assert session.receive_json() == {
             "type": "next",
             "id": "q",
-            "payload": {"data": {"version": {"major": 0}}},
+            "payload": {"data": {"version": {"major": 1}}},
         }
         assert session.receive_json() == {"type": "complete", "id": "q"}
 

@@ -41,7 +41,9 @@ from cargoman.web.graphql.upload_mutation import UploadMutation
 from cargoman.web.graphql.webhook_payload import WEBHOOK_PAYLOAD_TYPES, WebhookPayloadQuery
 from cargoman.web.graphql.webhooks import WebhookMutation, WebhookQuery
 
-API_VERSION = (0, 1, 0)  # 0.x: the schema is still growing (mutations, subscriptions to come)
+# Semantic versioning of the schema: a new field is a minor step; a removal (after its
+# deprecation period) a major one.
+API_VERSION = (1, 0, 0)
 
 
 @strawberry.input
