@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, NewType, cast
+from typing import Any, cast
 
 import strawberry
 from graphql import GraphQLError
@@ -144,8 +144,7 @@ def _parse_datetime(value: object) -> datetime:
 
 
 # The same text as the REST API: ISO 8601 in UTC with a `Z` (`2025-01-31T12:00:00.123456Z`).
-DateTime = strawberry.scalar(
-    NewType("DateTime", datetime),
+DATETIME_SCALAR = strawberry.scalar(
     name="DateTime",
     description="An ISO 8601 timestamp in UTC, e.g. 2025-01-31T12:00:00Z",
     serialize=_serialize_datetime,
@@ -177,8 +176,7 @@ def build_schema(extensions: Sequence[type[SchemaExtension]] = ()) -> strawberry
         query=cast(type, _merge("Query", QUERY_PARTS)),
         mutation=_merge("Mutation", MUTATION_PARTS),
         subscription=_merge("Subscription", SUBSCRIPTION_PARTS),
-        config=StrawberryConfig(auto_camel_case=True),
-        scalar_overrides={datetime: cast(Any, DateTime)},
+        config=StrawberryConfig(auto_camel_case=True, scalar_map={datetime: DATETIME_SCALAR}),
         types=list(EXTRA_TYPES),
         extensions=list(extensions),
     )
